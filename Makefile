@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iommufd, VFIO device cdev and PASID management for Linux 6.1.
+# Drives everything: set-up, the prepared tree, the build, the test machine.
+# See README.md.
+
+ARCH		?= x86_64
+CACHE		?= $(HOME)/.cache/iommufd61
+B		:= $(CURDIR)/build
+SRC		:= $(B)/src
+FLAVOR		?= default
+T		?=
+TIMEOUT		?= 900
+
+ifeq ($(ARCH),x86_64)
+FRAGS		:= configs/x86_64.config
+else
+$(error ARCH=$(ARCH) is not supported yet: only x86_64)
+endif
+ifeq ($(FLAVOR),debug)
+FRAGS		+= configs/debug.config
+endif
+OBJ		:= $(B)/obj-$(ARCH)-$(FLAVOR)
+OUT		:= $(B)/out-$(ARCH)-$(FLAVOR)
+
+export CCACHE_DIR	?= $(CACHE)/ccache
+export CCACHE_BASEDIR	:= $(B)
+export CCACHE_MAXSIZE	?= 8G
+export CCACHE_NOHASHDIR	:= 1
+
+.PHONY: all setup prepare kernel initramfs run check check-debug series \
+	series-check lint clean distclean help
+
+all: kernel
+
+help:
+	@echo "make run          build, boot, run the demo (edu DMA through VFIO)"
+	@echo "make check        build, boot, run every test; last line 'N passed, N failed'"
+	@echo "make check T=NAME run one kselftest program or one KUnit suite"
+	@echo "make check-debug  make check on a KASAN/lockdep/kmemleak kernel"
+	@echo "make series       export the work as a git format-patch series"
+	@echo "make series-check apply the series with git am to a pristine base and build it"
+	@echo "make lint         checkpatch --strict over the series, sparse over our files"
+
+setup:
+	@harness/setup.sh
+
+prepare: setup
+	@base=$$(harness/base.sh $(CACHE)) && \
+	 echo "base: $$(dpkg-query -W -f='linux-source-6.1 $${Version}' linux-source-6.1)" && \
+	 harness/prepare.sh $$base $(CURDIR) $(SRC)
+
+kernel: prepare
+	@harness/build.sh $(SRC) $(OBJ) $(OUT)/kselftest $(FRAGS)
+
+initramfs: kernel
+	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs.cpio
+
+run: initramfs
+	@harness/boot.sh --mode run --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs.cpio --out $(OUT)/run --timeout $(TIMEOUT)
+
+check: initramfs
+	@harness/boot.sh --mode check --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check --timeout $(TIMEOUT) \
+		$(if $(T),--test $(T)) --parser $(SRC)/tools/testing/kunit
+
+check-debug:
+	@$(MAKE) --no-print-directory check FLAVOR=debug
+
+series: setup
+	@harness/series.sh export $(CACHE) $(CURDIR) $(B)/series
+
+series-check: series
+	@harness/series.sh check $(CACHE) $(CURDIR) $(B)/series
+
+lint: series kernel
+	@harness/lint.sh $(SRC) $(OBJ) $(B)/series
+
+clean:
+	rm -rf $(B)
+
+distclean: clean
+	rm -rf $(CACHE)

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test kernel under QEMU (TCG) on a q35 machine with an emulated
+# VT-d in scalable mode, and run the demo or the tests in it.
+#
+# PCI topology (bus numbers as the guest enumerates them):
+#   00:03.0 root port -> 01:00.0 edu        alone: own group, slot/bus reset
+#   00:04.0 root port -> 02:00.0 nvme       a device not bound to vfio
+#   00:05.0 root port -> 03:00.0 PCIe-to-PCI bridge
+#                        -> 04:01.0 edu, 04:02.0 edu
+#                           one bus reset for both, one IOMMU group
+#
+# usage: boot.sh --mode run|check --kernel BZIMAGE --initrd CPIO --out DIR
+#                [--timeout SEC] [--test NAME] [--parser KUNIT_TOOL_DIR]
+set -euo pipefail
+
+here=$(dirname "$(realpath "$0")")
+mode= kernel= initrd= out= timeout=900 test= parser=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mode) mode=$2 ;;
+	--kernel) kernel=$2 ;;
+	--initrd) initrd=$2 ;;
+	--out) out=$2 ;;
+	--timeout) timeout=$2 ;;
+	--test) test=$2 ;;
+	--parser) parser=$2 ;;
+	*) echo "boot: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+
+mkdir -p "$out"
+console="$out/console.log"
+results="$out/results.log"
+: > "$console"
+: > "$results"
+
+append="console=ttyS0,115200 intel_iommu=on,sm_on iommu.strict=1"
+append+=" panic=-1 panic_on_warn=0 oops=panic printk.time=1"
+append+=" harness.mode=$mode"
+if [ -n "$test" ]; then
+	# A kselftest program ("prog" or "collection:prog"), else a KUnit suite.
+	list="$(dirname "$initrd")/kselftest/kselftest-list.txt"
+	ks=$(grep -E "(^|:)$test\$" "$list" | head -n1 || true)
+	if [ -n "$ks" ]; then
+		append+=" harness.test=$ks kunit.filter_glob=-none-"
+	else
+		append+=" harness.test=-none- kunit.filter_glob=$test"
+	fi
+fi
+
+qemu=(qemu-system-x86_64
+	-M q35,kernel-irqchip=split -accel tcg -cpu max -smp 2 -m 2G
+	-device intel-iommu,intremap=on,x-scalable-mode=on,x-pasid-mode=on
+	-device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=0x3
+	-device edu,bus=rp1
+	-device pcie-root-port,id=rp2,chassis=2,slot=2,bus=pcie.0,addr=0x4
+	-drive if=none,id=nvm0,driver=null-co,size=64M
+	-device nvme,serial=iommufd61,drive=nvm0,bus=rp2
+	-device pcie-root-port,id=rp3,chassis=3,slot=3,bus=pcie.0,addr=0x5
+	-device pcie-pci-bridge,id=br1,bus=rp3
+	-device edu,bus=br1,addr=0x1
+	-device edu,bus=br1,addr=0x2
+	-kernel "$kernel" -initrd "$initrd" -append "$append"
+	-nic none -display none -monitor none -no-reboot
+	-serial "file:$console" -serial "file:$results")
+
+echo "boot: ${qemu[*]}" > "$out/qemu.cmd"
+start=$(date +%s)
+rc=0
+# QEMU's own messages (e.g. the vIOMMU's notes on the faults the tests
+# provoke) go to a file, not into the test output.
+if [ "$mode" = run ]; then
+	timeout "$timeout" "${qemu[@]}" 2> "$out/qemu.log" &
+	qpid=$!
+	tail -n +1 --pid=$qpid -f "$results" &
+	wait $qpid || rc=$?
+	wait
+	echo "IOMMU faults the kernel logged (the demo provokes them on purpose):"
+	grep -E 'DMAR: \[DMA' "$console" | sed 's/^/  /' || echo "  none"
+else
+	timeout "$timeout" "${qemu[@]}" 2> "$out/qemu.log" || rc=$?
+fi
+echo "boot: QEMU ran $(( $(date +%s) - start ))s, exit $rc; logs in $out" >&2
+
+exec python3 "$here/results.py" --mode "$mode" --qemu-rc "$rc" \
+	--console "$console" --results "$results" ${parser:+--kunit-tool "$parser"} \
+	${test:+--test "$test"}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test kernel, the uAPI headers and the selftests from the
+# prepared tree.  Incremental: the kernel's own make decides what to
+# rebuild, and the .config is regenerated only when a fragment changed.
+#
+# usage: build.sh SRC OBJ INSTALL FRAGMENT...
+set -euo pipefail
+
+src=$(realpath "$1")
+obj=$2
+inst=$3
+shift 3
+frags=("$@")
+jobs=$(nproc)
+
+mkdir -p "$obj"
+obj=$(realpath "$obj")
+
+export KBUILD_BUILD_TIMESTAMP="2023-01-01"
+export KBUILD_BUILD_USER=iommufd61 KBUILD_BUILD_HOST=qemu
+kmake=(make -s -C "$src" O="$obj" ARCH=x86_64 -j"$jobs" CC="ccache gcc")
+
+sum=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum" ]; then
+	echo "build: configuring $obj from x86_64_defconfig + ${frags[*]##*/}"
+	"${kmake[@]}" x86_64_defconfig >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
+		"${frags[@]}" >/dev/null
+	"${kmake[@]}" olddefconfig >/dev/null
+	# Every line of the fragments must have taken effect.
+	bad=0
+	for f in "${frags[@]}"; do
+		while IFS= read -r l; do
+			case "$l" in CONFIG_*=n)
+				grep -q "^${l%=n}=" "$obj/.config" && {
+					echo "build: $f: $l did not take" >&2; bad=1; } ;;
+			CONFIG_*=*)
+				grep -qxF "$l" "$obj/.config" || {
+					echo "build: $f: $l did not take" >&2; bad=1; } ;;
+			esac
+		done < "$f"
+	done
+	[ $bad -eq 0 ] || exit 1
+	echo "$sum" > "$obj/.fragments"
+fi
+
+echo "build: kernel ($obj)"
+"${kmake[@]}" bzImage headers
+
+echo "build: selftests"
+rm -rf "$inst"
+mkdir -p "$inst"
+inst=$(realpath "$inst")
+make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS="vfio" \
+	CC="ccache gcc" LDFLAGS=-static INSTALL_PATH="$inst" install >/dev/null

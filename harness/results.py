@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Collect the results of a test-machine boot and print one verdict.
+
+Reads the kernel console (KUnit's KTAP, parsed with the kernel's own
+tools/testing/kunit parser, and any kernel problem report) and the results
+channel (the kselftest runner's TAP).  Prints a line per test case, a line
+per kernel report, and last 'N passed, N failed' (', N skipped' when any
+were skipped).  Exits non-zero on any failure, report, time-out, or a
+machine that did not come up or finish.
+"""
+import argparse
+import contextlib
+import io
+import re
+import sys
+
+# Reports that fail a run wherever they appear in the kernel log.  A DMAR
+# fault is not among them: the tests provoke and check those on purpose.
+KERNEL_REPORTS = re.compile(
+    r'WARNING:|BUG:|Oops|KASAN|UBSAN:|general protection fault|'
+    r'Kernel panic|INFO: possible |INFO: task .* blocked|'
+    r'detected stalls on CPU|unreferenced object 0x|'
+    r'kmemleak: \d+ new suspected')
+
+TOP = re.compile(r'^(not ok|ok) (\d+) selftests: (\S+): (\S+)(.*)$')
+CASE = re.compile(r'^# (not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$')
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+
+    def add(self, status, name, why=''):
+        if status == 'pass':
+            self.passed += 1
+        elif status == 'skip':
+            self.skipped += 1
+        else:
+            self.failed += 1
+        print(f'{status.upper():4} {name}{" (" + why.strip() + ")" if why.strip() else ""}')
+
+
+def kselftest_results(lines, tally):
+    """Count the innermost results of each kselftest program."""
+    cases = []
+    seen = 0
+    for line in lines:
+        line = line.rstrip('\r\n')
+        m = CASE.match(line)
+        if m:
+            cases.append(m)
+            continue
+        m = TOP.match(line)
+        if not m:
+            continue
+        seen += 1
+        prog = f'{m.group(3)}:{m.group(4)}'
+        ok, rest = m.group(1) == 'ok', m.group(5)
+        inner_failed = False
+        for c in cases:
+            status = 'pass'
+            if c.group(4) == 'SKIP':
+                status = 'skip'
+            elif c.group(1) != 'ok':
+                status = 'fail'
+                inner_failed = True
+            tally.add(status, f'{prog}:{c.group(3)}', c.group(5) or '')
+        if not cases:
+            status = 'skip' if ok and 'SKIP' in rest else ('pass' if ok else 'fail')
+            tally.add(status, prog, rest.lstrip(' #'))
+        elif not ok and not inner_failed:
+            # The program died, timed out or failed outside its cases.
+            tally.add('fail', prog, rest.lstrip(' #'))
+        cases = []
+    return seen
+
+
+def kunit_results(console, tool, tally):
+    """Count the KUnit test cases in the console log, if any ran."""
+    if not tool or not any('KTAP version' in l or 'TAP version' in l
+                           for l in console):
+        return 0
+    sys.path.insert(0, tool)
+    # The parser prints as it goes, to the stdout it saw when imported.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import kunit_parser  # pylint: disable=import-outside-toplevel
+        root = kunit_parser.parse_run_tests(console)
+    count = 0
+
+    def walk(test, path):
+        nonlocal count
+        name = f'{path}.{test.name}' if path else test.name
+        if test.subtests:
+            for sub in test.subtests:
+                walk(sub, name)
+            return
+        count += 1
+        st = kunit_parser.TestStatus
+        status = {st.SUCCESS: 'pass', st.SKIPPED: 'skip'}.get(test.status, 'fail')
+        tally.add(status, f'kunit:{name}')
+
+    for suite in root.subtests:
+        walk(suite, '')
+    if root.counts.errors:
+        tally.add('fail', 'kunit: KTAP output', f'{root.counts.errors} parse errors')
+    return count
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mode', choices=('run', 'check'), required=True)
+    ap.add_argument('--qemu-rc', type=int, default=0)
+    ap.add_argument('--console', required=True)
+    ap.add_argument('--results', required=True)
+    ap.add_argument('--kunit-tool')
+    ap.add_argument('--test')
+    args = ap.parse_args()
+
+    with open(args.console, errors='replace') as f:
+        console = f.readlines()
+    with open(args.results, errors='replace') as f:
+        results = f.readlines()
+    tally = Tally()
+
+    if args.mode == 'check':
+        progs = kselftest_results(results, tally)
+        cases = kunit_results(console, args.kunit_tool, tally)
+        if args.test and not progs and not cases:
+            tally.add('fail', args.test, 'no kselftest program or KUnit suite of that name')
+    else:
+        demo = [l for l in results if l.startswith('harness: demo exit=')]
+        rc = int(demo[-1].split('=')[1]) if demo else -1
+        tally.add('pass' if rc == 0 else 'fail', 'demo: edu DMA through VFIO',
+                  '' if rc == 0 else f'exit {rc}')
+
+    text = ''.join(results)
+    if 'harness: begin' not in text:
+        tally.add('fail', 'machine', 'the guest never started its init')
+    elif 'harness: end' not in text:
+        tally.add('fail', 'machine', 'the guest did not finish (crash or time-out)')
+    if args.qemu_rc == 124:
+        tally.add('fail', 'machine', 'time-out: QEMU was killed')
+    elif args.qemu_rc:
+        tally.add('fail', 'machine', f'QEMU exited with {args.qemu_rc}')
+
+    for path, lines in ((args.console, console), (args.results, results)):
+        for n, line in enumerate(lines, 1):
+            if KERNEL_REPORTS.search(line):
+                tally.add('fail', f'kernel report at {path}:{n}', line.strip())
+
+    tail = f'{tally.passed} passed, {tally.failed} failed'
+    if tally.skipped:
+        tail += f', {tally.skipped} skipped'
+    print(tail)
+    return 1 if tally.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

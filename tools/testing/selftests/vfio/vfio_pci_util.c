@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the VFIO selftests; see vfio_pci_util.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "vfio_pci_util.h"
+
+#define SYSFS_PCI "/sys/bus/pci"
+
+static int sysfs_read_ulong(const char *bdf, const char *attr,
+			    unsigned long *val)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/%s", bdf, attr);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*val = strtoul(buf, NULL, 0);
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : (n < 0 ? -errno : -EIO);
+}
+
+int pci_iommu_group(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	return atoi(basename(link));
+}
+
+static int group_size(int group)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
+		 group);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+int pci_find_device(uint16_t vendor, uint16_t device, bool alone,
+		    const char *env_override, char bdf[BDF_LEN])
+{
+	const char *want = env_override ? getenv(env_override) : NULL;
+	unsigned long v, d;
+	struct dirent *de;
+	int ret = -ENODEV;
+	DIR *dir;
+
+	dir = opendir(SYSFS_PCI "/devices");
+	if (!dir)
+		return -ENODEV;
+	/* readdir order is the bus order, so the choice is stable. */
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= BDF_LEN)
+			continue;
+		if (want && strcmp(want, de->d_name))
+			continue;
+		if (sysfs_read_ulong(de->d_name, "vendor", &v) ||
+		    sysfs_read_ulong(de->d_name, "device", &d) ||
+		    v != vendor || d != device)
+			continue;
+		if (alone && group_size(pci_iommu_group(de->d_name)) != 1)
+			continue;
+		strcpy(bdf, de->d_name);
+		ret = 0;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+int pci_bind_vfio(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n >= 0) {
+		link[n] = '\0';
+		if (!strcmp(basename(link), "vfio-pci"))
+			return 0;
+		snprintf(path, sizeof(path),
+			 SYSFS_PCI "/devices/%s/driver/unbind", bdf);
+		ret = sysfs_write(path, bdf);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver_override",
+		 bdf);
+	ret = sysfs_write(path, "vfio-pci");
+	if (ret)
+		return ret;
+	ret = sysfs_write(SYSFS_PCI "/drivers_probe", bdf);
+	if (ret)
+		return ret;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	return strcmp(basename(link), "vfio-pci") ? -EBUSY : 0;
+}
+
+static int region_info(int device_fd, uint32_t index,
+		       struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl(device_fd, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
+}
+
+int vfio_pci_dev_setup(struct vfio_pci_dev *dev, int device_fd)
+{
+	struct vfio_region_info info;
+	uint16_t cmd;
+	void *bar;
+	int ret;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->device_fd = device_fd;
+
+	ret = region_info(device_fd, VFIO_PCI_CONFIG_REGION_INDEX, &info);
+	if (ret)
+		return ret;
+	dev->config_offset = info.offset;
+
+	ret = region_info(device_fd, VFIO_PCI_BAR0_REGION_INDEX, &info);
+	if (ret)
+		return ret;
+	if (!(info.flags & VFIO_REGION_INFO_FLAG_MMAP) || info.size < 0x100)
+		return -EINVAL;
+	bar = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   device_fd, info.offset);
+	if (bar == MAP_FAILED)
+		return -errno;
+	dev->bar0 = bar;
+	dev->bar0_size = info.size;
+
+	if (pread(device_fd, &cmd, sizeof(cmd),
+		  dev->config_offset + PCI_COMMAND) != sizeof(cmd))
+		return -EIO;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pwrite(device_fd, &cmd, sizeof(cmd),
+		   dev->config_offset + PCI_COMMAND) != sizeof(cmd))
+		return -EIO;
+	return 0;
+}
+
+void vfio_pci_dev_cleanup(struct vfio_pci_dev *dev)
+{
+	if (dev->bar0)
+		munmap((void *)dev->bar0, dev->bar0_size);
+	dev->bar0 = NULL;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+int edu_dma(struct vfio_pci_dev *dev, bool to_ram, uint64_t iova,
+	    uint32_t dev_off, uint32_t len)
+{
+	uint64_t deadline = now_ms() + 5000;
+
+	if (to_ram) {
+		edu_write64(dev, EDU_REG_DMA_SRC, EDU_DMA_BUF + dev_off);
+		edu_write64(dev, EDU_REG_DMA_DST, iova);
+	} else {
+		edu_write64(dev, EDU_REG_DMA_SRC, iova);
+		edu_write64(dev, EDU_REG_DMA_DST, EDU_DMA_BUF + dev_off);
+	}
+	edu_write64(dev, EDU_REG_DMA_COUNT, len);
+	edu_write32(dev, EDU_REG_DMA_CMD,
+		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+
+	while (edu_read32(dev, EDU_REG_DMA_CMD) & EDU_DMA_START) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+	return 0;
+}
+
+int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+static bool record_has_all(const char *rec, va_list ap)
+{
+	const char *s;
+
+	while ((s = va_arg(ap, const char *)))
+		if (!strstr(rec, s))
+			return false;
+	return true;
+}
+
+int kmsg_wait_for(int fd, int timeout_ms, ...)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	char rec[1024];
+	va_list ap;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n > 0) {
+			bool found;
+
+			rec[n] = '\0';
+			va_start(ap, timeout_ms);
+			found = record_has_all(rec, ap);
+			va_end(ap);
+			if (found)
+				return 1;
+			continue;
+		}
+		if (n < 0 && errno == EPIPE)	/* records were overwritten */
+			continue;
+		if (now_ms() > deadline)
+			return 0;
+		poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 50);
+	}
+}
