@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # checkpatch --strict over every patch of the exported series, and sparse
-# over the kernel C files the series adds or edits.  Any complaint fails.
+# and W=1 over the kernel C files the series adds or edits.  Any complaint
+# fails.
 #
 # usage: lint.sh PREPARED_SRC OBJ SERIES_DIR
 set -euo pipefail
@@ -30,7 +31,7 @@ if [ ${#files[@]} -eq 0 ]; then
 else
 	echo "lint: sparse over ${#files[@]} files"
 	objs=("${files[@]/%.c/.o}")
-	out=$(make -s -C "$src" O="$obj" ARCH=x86_64 C=2 CC="ccache gcc" \
+	out=$(make -s -C "$src" O="$obj" ARCH=x86_64 C=2 W=1 CC="ccache gcc" \
 		-j"$(nproc)" "${objs[@]}" 2>&1 | grep -E 'warning|error' || true)
 	if [ -n "$out" ]; then
 		echo "$out"

@@ -117,7 +117,7 @@ check_series() {
 	src=$work/src
 	obj=$work/obj
 	rm -rf "$src"
-	git clone -q --shared "$bgit" "$src"
+	git clone -q --shared --no-checkout "$bgit" "$src"
 	git -C "$src" -c advice.detachedHead=false checkout -q "$base_commit"
 	for p in "$outdir"/*.patch; do
 		n=$((n + 1))

@@ -114,7 +114,8 @@ FIXTURE_SETUP(edu_type1)
 	char path[64];
 	int device_fd;
 
-	self->container = self->group = -1;
+	self->container = -1;
+	self->group = -1;
 	if (find_edu(self->bdf))
 		SKIP(return, "no edu device alone in an IOMMU group");
 	ASSERT_EQ(0, pci_bind_vfio(self->bdf));

@@ -205,7 +205,7 @@ int vfio_pci_dev_setup(struct vfio_pci_dev *dev, int device_fd)
 void vfio_pci_dev_cleanup(struct vfio_pci_dev *dev)
 {
 	if (dev->bar0)
-		munmap((void *)dev->bar0, dev->bar0_size);
+		munmap(dev->bar0, dev->bar0_size);
 	dev->bar0 = NULL;
 }
 
