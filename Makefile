@@ -11,6 +11,8 @@ SRC		:= $(B)/src
 FLAVOR		?= default
 T		?=
 TIMEOUT		?= 900
+# Our kselftest directories, built and run in the guest
+export KSELFTEST_TARGETS := vfio
 
 ifeq ($(ARCH),x86_64)
 FRAGS		:= configs/x86_64.config

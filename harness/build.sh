@@ -53,5 +53,5 @@ echo "build: selftests"
 rm -rf "$inst"
 mkdir -p "$inst"
 inst=$(realpath "$inst")
-make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS="vfio" \
+make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS="${KSELFTEST_TARGETS:?}" \
 	CC="ccache gcc" LDFLAGS=-static INSTALL_PATH="$inst" install >/dev/null

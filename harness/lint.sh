@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# checkpatch --strict over every patch of the exported series, and sparse
-# and W=1 over the kernel C files the series adds or edits.  Any complaint
-# fails.
+# checkpatch --strict over every patch of the exported series, kernel-doc
+# over the kernel files it touches, and sparse and W=1 over the kernel C
+# files it adds or edits.  Any complaint fails.
 #
 # usage: lint.sh PREPARED_SRC OBJ SERIES_DIR
 set -euo pipefail
@@ -22,6 +22,19 @@ for p in "$series"/*.patch; do
 	fi
 done
 [ $fail -eq 0 ] && echo "lint: checkpatch clean ($(ls "$series"/*.patch | wc -l) patches)"
+
+# kernel-doc over the kernel sources and uAPI headers the series touches.
+mapfile -t docfiles < <(grep -h '^+++ b/' "$series"/*.patch | sed 's|^+++ b/||' |
+	grep -E '\.[ch]$' | grep -Ev '^(tools|scripts|samples|Documentation)/' | sort -u)
+if [ ${#docfiles[@]} -ne 0 ]; then
+	out=$(cd "$src" && scripts/kernel-doc -none "${docfiles[@]}" 2>&1)
+	if [ -n "$out" ]; then
+		echo "$out"
+		fail=1
+	else
+		echo "lint: kernel-doc clean (${#docfiles[@]} files)"
+	fi
+fi
 
 # Kernel C files touched by the series (not user-space tests or tools).
 mapfile -t files < <(grep -h '^+++ b/' "$series"/*.patch | sed 's|^+++ b/||' |

@@ -18,6 +18,11 @@ repo=$(realpath "$2")
 out=$3
 stage="$out.stage"
 
+# One preparation at a time: two would share the scratch copy.
+mkdir -p "$(dirname "$out")"
+exec 9> "$out.lock"
+flock 9
+
 rm -rf "$stage"
 mkdir -p "$(dirname "$stage")"
 cp -al "$base" "$stage"
