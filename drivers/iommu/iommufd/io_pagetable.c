@@ -1,0 +1,898 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The IOVA space of an IOAS.
+ *
+ * Three interval trees, all under io_pagetable::iova_rwsem:
+ *  - areas: what is mapped.  An area maps a contiguous IOVA range to a slice
+ *    of one struct iommufd_pages (pinned user memory).  Areas never overlap
+ *    and are created and removed whole: user space cannot cut one.
+ *  - reserved: IOVAs nothing may be mapped at (e.g. a device's MSI window),
+ *    each tagged with the owner that added it.
+ *  - allowed: when not empty, the only ranges in which the kernel chooses
+ *    IOVAs by itself.  User space sets it; a fixed IOVA may lie outside it.
+ */
+#include <linux/interval_tree.h>
+#include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+/**
+ * struct iopt_area - one mapping
+ * @node: the IOVA range, inclusive
+ * @pages: the pinned memory it maps; the area holds a reference
+ * @start_byte: offset of the area's first byte in @pages
+ * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE
+ * @unmap_link: on a private list while being unmapped
+ */
+struct iopt_area {
+	struct interval_tree_node node;
+	struct iommufd_pages *pages;
+	unsigned long start_byte;
+	int iommu_prot;
+	struct list_head unmap_link;
+};
+
+struct iopt_reserved {
+	struct interval_tree_node node;
+	void *owner;
+};
+
+static unsigned long iopt_area_length(struct iopt_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+static struct iopt_area *iopt_area_first(struct io_pagetable *iopt,
+					 unsigned long start,
+					 unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&iopt->area_itree, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+static struct iopt_area *iopt_area_next(struct iopt_area *area,
+					unsigned long start, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&area->node, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+void iopt_init_table(struct io_pagetable *iopt)
+{
+	init_rwsem(&iopt->domains_rwsem);
+	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
+	init_rwsem(&iopt->iova_rwsem);
+	iopt->area_itree = RB_ROOT_CACHED;
+	iopt->allowed_itree = RB_ROOT_CACHED;
+	iopt->reserved_itree = RB_ROOT_CACHED;
+	/* No IOMMU constrains it yet: any byte address may be mapped. */
+	iopt->iova_alignment = 1;
+}
+
+/* Free every node of a tree of bare interval_tree_nodes. */
+void iopt_free_ranges(struct rb_root_cached *tree)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(tree, 0, ULONG_MAX))) {
+		interval_tree_remove(node, tree);
+		kfree(node);
+	}
+}
+
+void iopt_destroy_table(struct io_pagetable *iopt)
+{
+	struct interval_tree_node *node;
+
+	/* Whoever attached a domain holds the IOAS until it detaches. */
+	WARN_ON(!xa_empty(&iopt->domains));
+	xa_destroy(&iopt->domains);
+	iopt_unmap_all(iopt, NULL);
+	iopt_free_ranges(&iopt->allowed_itree);
+	/* Owners remove their reservations before they let go of the IOAS. */
+	while ((node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+						ULONG_MAX))) {
+		WARN_ON(1);
+		interval_tree_remove(node, &iopt->reserved_itree);
+		kfree(container_of(node, struct iopt_reserved, node));
+	}
+}
+
+/* The first node of either tree that intersects [start, last]. */
+static struct interval_tree_node *iopt_first_used(struct io_pagetable *iopt,
+						  unsigned long start,
+						  unsigned long last)
+{
+	struct interval_tree_node *area, *resv;
+
+	area = interval_tree_iter_first(&iopt->area_itree, start, last);
+	resv = interval_tree_iter_first(&iopt->reserved_itree, start, last);
+	if (!area)
+		return resv;
+	if (!resv)
+		return area;
+	return area->start <= resv->start ? area : resv;
+}
+
+/*
+ * Lowest IOVA in [start, last] where @length bytes fit without touching an
+ * area or a reserved range, with iova == @uptr modulo @align.  Keeping user
+ * address and IOVA congruent lets huge pages map as huge IOPTEs.
+ */
+static bool iopt_find_hole(struct io_pagetable *iopt, unsigned long start,
+			   unsigned long last, unsigned long length,
+			   unsigned long align, unsigned long uptr,
+			   unsigned long *iova)
+{
+	unsigned long offset = uptr & (align - 1);
+	unsigned long cand, end;
+	struct interval_tree_node *used;
+
+	while (start <= last) {
+		if (check_add_overflow(ALIGN_DOWN(start, align), offset, &cand))
+			return false;
+		if (cand < start && check_add_overflow(cand, align, &cand))
+			return false;
+		if (check_add_overflow(cand, length - 1, &end) || end > last)
+			return false;
+
+		used = iopt_first_used(iopt, cand, end);
+		if (!used) {
+			*iova = cand;
+			return true;
+		}
+		if (used->last == ULONG_MAX)
+			return false;
+		start = used->last + 1;
+	}
+	return false;
+}
+
+static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
+			   unsigned long uptr, unsigned long length)
+{
+	struct interval_tree_node *allowed;
+	unsigned long align;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	/*
+	 * Natural alignment for the size, up to a PMD, so that a 2 MiB buffer
+	 * gets a 2 MiB aligned IOVA; at least what the IOMMUs require.
+	 */
+	align = length >= PMD_SIZE ? PMD_SIZE :
+				     roundup_pow_of_two(length);
+	align = max(align, iopt->iova_alignment);
+
+	/* IOVA 0 stays unused: it reads as "no address" in many drivers. */
+	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
+		return iopt_find_hole(iopt, PAGE_SIZE, ULONG_MAX, length, align,
+				      uptr, iova) ? 0 : -ENOSPC;
+
+	for (allowed = interval_tree_iter_first(&iopt->allowed_itree, 0,
+						ULONG_MAX);
+	     allowed;
+	     allowed = interval_tree_iter_next(allowed, 0, ULONG_MAX)) {
+		if (iopt_find_hole(iopt, max(allowed->start, PAGE_SIZE),
+				   allowed->last, length, align, uptr, iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+/* Is [iova, iova + length) free for a new mapping of memory at @uptr? */
+static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
+			   unsigned long uptr, unsigned long length)
+{
+	unsigned long last;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	if ((iova | uptr) & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (interval_tree_iter_first(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (interval_tree_iter_first(&iopt->area_itree, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/*
+ * The IOVA range an area occupies in a domain: from its first IOVA to the
+ * end of the granule holding its last byte.  Granules never straddle a CPU
+ * page (they are at most PAGE_SIZE), so this maps nothing but the area's
+ * own pinned pages.
+ */
+static unsigned long iopt_area_domain_length(struct io_pagetable *iopt,
+					     struct iopt_area *area)
+{
+	return ALIGN(iopt_area_length(area), iopt->iova_alignment);
+}
+
+/*
+ * Map an area into one domain, in runs of physically contiguous memory so
+ * that the IOMMU driver can use its large page sizes where the alignment
+ * of IOVA and physical address allows; one page at a time when the IOAS
+ * asked for small pages only.
+ */
+static int iopt_area_map_domain(struct io_pagetable *iopt,
+				struct iopt_area *area,
+				struct iommu_domain *domain)
+{
+	unsigned long len = iopt_area_domain_length(iopt, area);
+	unsigned long byte = area->start_byte;
+	unsigned long iova = area->node.start;
+	unsigned long done = 0;
+	int rc;
+
+	while (done < len) {
+		phys_addr_t phys = iommufd_pages_phys(area->pages, byte);
+		unsigned long run = min(len - done,
+					PAGE_SIZE - (byte & ~PAGE_MASK));
+
+		/* Grow the run across physically contiguous pages. */
+		while (!iopt->disable_large_pages && done + run < len &&
+		       iommufd_pages_phys(area->pages, byte + run) ==
+			       phys + run)
+			run += min(len - done - run, PAGE_SIZE);
+
+		rc = iommu_map(domain, iova, phys, run, area->iommu_prot);
+		if (rc)
+			goto err_unmap;
+		done += run;
+		byte += run;
+		iova += run;
+		cond_resched();
+	}
+	return 0;
+
+err_unmap:
+	if (done)
+		iommu_unmap(domain, area->node.start, done);
+	return rc;
+}
+
+static void iopt_area_unmap_domain(struct io_pagetable *iopt,
+				   struct iopt_area *area,
+				   struct iommu_domain *domain)
+{
+	unsigned long len = iopt_area_domain_length(iopt, area);
+
+	WARN_ON(iommu_unmap(domain, area->node.start, len) != len);
+}
+
+/* Map an area into every domain, or into none. */
+static int iopt_area_fill_domains(struct io_pagetable *iopt,
+				  struct iopt_area *area)
+{
+	struct iommu_domain *domain, *undo;
+	unsigned long index, undo_index;
+	int rc;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+
+	xa_for_each(&iopt->domains, index, domain) {
+		rc = iopt_area_map_domain(iopt, area, domain);
+		if (rc)
+			goto err_unfill;
+	}
+	return 0;
+
+err_unfill:
+	xa_for_each(&iopt->domains, undo_index, undo) {
+		if (undo_index == index)
+			break;
+		iopt_area_unmap_domain(iopt, area, undo);
+	}
+	return rc;
+}
+
+static void iopt_area_unfill_domains(struct io_pagetable *iopt,
+				     struct iopt_area *area)
+{
+	struct iommu_domain *domain;
+	unsigned long index;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+
+	xa_for_each(&iopt->domains, index, domain)
+		iopt_area_unmap_domain(iopt, area, domain);
+}
+
+/**
+ * struct iopt_slice - part of a struct iommufd_pages to map
+ * @pages: the pinned memory; the slice holds a reference
+ * @start_byte: offset of the first byte in @pages
+ * @length: bytes
+ * @uptr: the user address of the first byte, for IOVA alignment
+ */
+struct iopt_slice {
+	struct iommufd_pages *pages;
+	unsigned long start_byte;
+	unsigned long length;
+	unsigned long uptr;
+};
+
+/*
+ * Map @slices back to back at *@iova (or at an IOVA chosen here), giving
+ * each area a reference of its slice's pages.  All or nothing.
+ */
+static int iopt_map_slices(struct io_pagetable *iopt, struct iopt_slice *slices,
+			   unsigned int nr, unsigned long *iova,
+			   unsigned long length, int iommu_prot,
+			   bool fixed_iova)
+{
+	struct iopt_area **areas;
+	unsigned long cur;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != nr; i++)
+		if ((iommu_prot & IOMMU_WRITE) &&
+		    !iommufd_pages_writable(slices[i].pages))
+			return -EPERM;
+
+	areas = kcalloc(nr, sizeof(*areas), GFP_KERNEL_ACCOUNT);
+	if (!areas)
+		return -ENOMEM;
+	for (i = 0; i != nr; i++) {
+		areas[i] = kzalloc(sizeof(*areas[i]), GFP_KERNEL_ACCOUNT);
+		if (!areas[i]) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+	}
+
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (fixed_iova)
+		rc = iopt_check_iova(iopt, *iova, slices[0].uptr, length);
+	else
+		rc = iopt_alloc_iova(iopt, iova, slices[0].uptr, length);
+	if (rc)
+		goto out_unlock;
+
+	/* Every slice after the first must keep the alignment too. */
+	for (cur = *iova, i = 0; i != nr; cur += slices[i].length, i++) {
+		if ((cur | slices[i].uptr) & (iopt->iova_alignment - 1)) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+	}
+
+	for (cur = *iova, i = 0; i != nr; cur += slices[i].length, i++) {
+		struct iopt_area *area = areas[i];
+
+		area->node.start = cur;
+		area->node.last = cur + slices[i].length - 1;
+		area->start_byte = slices[i].start_byte;
+		area->iommu_prot = iommu_prot;
+		area->pages = slices[i].pages;
+		rc = iopt_area_fill_domains(iopt, area);
+		if (rc)
+			goto err_remove;
+		iommufd_pages_get(area->pages);
+		interval_tree_insert(&area->node, &iopt->area_itree);
+	}
+	/* The tree owns the areas now. */
+	memset(areas, 0, nr * sizeof(*areas));
+	goto out_unlock;
+
+err_remove:
+	while (i--) {
+		interval_tree_remove(&areas[i]->node, &iopt->area_itree);
+		iopt_area_unfill_domains(iopt, areas[i]);
+		iommufd_pages_put(areas[i]->pages);
+	}
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+out_free:
+	for (i = 0; i != nr; i++)
+		kfree(areas[i]);
+	kfree(areas);
+	return rc;
+}
+
+/**
+ * iopt_map_user_pages() - pin user memory and map it
+ * @ictx: the context, for its accounting mode
+ * @iopt: the IOVA space
+ * @iova: in: the IOVA if @fixed_iova; out: where it was mapped
+ * @uptr: user address of the memory
+ * @length: bytes, not 0
+ * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE
+ * @fixed_iova: map at *@iova rather than choosing an IOVA
+ *
+ * The memory is pinned before the IOVA space is locked, so that a large
+ * mapping does not hold up the users of the IOAS while it faults pages in.
+ *
+ * Return: 0, or -errno: EFAULT (memory not there or not writable),
+ * ENOMEM (RLIMIT_MEMLOCK), EEXIST/EINVAL/EOVERFLOW (IOVA), ENOSPC (no IOVA).
+ */
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			unsigned long *iova, unsigned long uptr,
+			unsigned long length, int iommu_prot, bool fixed_iova)
+{
+	struct iopt_slice slice = { .length = length, .uptr = uptr };
+	int rc;
+
+	if (fixed_iova && *iova + (length - 1) < *iova)
+		return -EOVERFLOW;
+
+	slice.pages = iommufd_pages_pin(ictx, uptr, length,
+					iommu_prot & IOMMU_WRITE);
+	if (IS_ERR(slice.pages))
+		return PTR_ERR(slice.pages);
+	slice.start_byte = uptr % PAGE_SIZE;
+
+	rc = iopt_map_slices(iopt, &slice, 1, iova, length, iommu_prot,
+			     fixed_iova);
+	/* The area took its own reference. */
+	iommufd_pages_put(slice.pages);
+	return rc;
+}
+
+/**
+ * iopt_copy() - map in @dst what is mapped in @src
+ * @dst: the IOVA space to map into
+ * @src: the IOVA space to copy from
+ * @dst_iova: as @iova of iopt_map_user_pages()
+ * @src_iova: start of the range in @src, which must be mapped entirely
+ * @length: bytes, not 0
+ * @iommu_prot: protection of the new mappings
+ * @fixed_iova: map at *@dst_iova rather than choosing an IOVA
+ *
+ * The pinned memory is shared, not pinned again.  @dst and @src may be the
+ * same IOVA space.
+ *
+ * Return: 0 or -errno; ENOENT if the source range is not entirely mapped.
+ */
+int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
+	      unsigned long *dst_iova, unsigned long src_iova,
+	      unsigned long length, int iommu_prot, bool fixed_iova)
+{
+	struct iopt_slice *slices = NULL;
+	unsigned long last, cur;
+	struct iopt_area *area;
+	unsigned int nr = 0, i;
+	bool complete = false;
+	int rc = 0;
+
+	if (check_add_overflow(src_iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (fixed_iova && *dst_iova + (length - 1) < *dst_iova)
+		return -EOVERFLOW;
+
+	/* Collect the slices of pinned memory behind the source range. */
+	down_read(&src->iova_rwsem);
+	for (area = iopt_area_first(src, src_iova, last), cur = src_iova;
+	     area; area = iopt_area_next(area, src_iova, last)) {
+		unsigned long from = max(area->node.start, src_iova);
+		unsigned long to = min(area->node.last, last);
+		struct iopt_slice *grown;
+
+		if (area->node.start > cur) /* a hole */
+			break;
+		grown = krealloc_array(slices, nr + 1, sizeof(*slices),
+				       GFP_KERNEL_ACCOUNT);
+		if (!grown) {
+			rc = -ENOMEM;
+			break;
+		}
+		slices = grown;
+		slices[nr].pages = area->pages;
+		slices[nr].start_byte =
+			area->start_byte + (from - area->node.start);
+		slices[nr].length = to - from + 1;
+		slices[nr].uptr = iommufd_pages_uptr(area->pages) +
+				  slices[nr].start_byte;
+		iommufd_pages_get(area->pages);
+		nr++;
+		if (to == last) {
+			complete = true;
+			break;
+		}
+		cur = to + 1;
+	}
+	if (!rc && !complete)
+		rc = -ENOENT;
+	up_read(&src->iova_rwsem);
+
+	if (!rc)
+		rc = iopt_map_slices(dst, slices, nr, dst_iova, length,
+				     iommu_prot, fixed_iova);
+	for (i = 0; i != nr; i++)
+		iommufd_pages_put(slices[i].pages);
+	kfree(slices);
+	return rc;
+}
+
+/*
+ * Unmap every area inside [start, last].  Nothing is unmapped if an area
+ * reaches outside the range.
+ */
+static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
+			    unsigned long last, unsigned long *unmapped)
+{
+	struct iopt_area *area, *next;
+	unsigned long bytes = 0;
+	LIST_HEAD(doomed);
+
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	for (area = iopt_area_first(iopt, start, last); area;
+	     area = iopt_area_next(area, start, last)) {
+		if (area->node.start < start || area->node.last > last) {
+			up_write(&iopt->iova_rwsem);
+			up_read(&iopt->domains_rwsem);
+			return -ENOENT;
+		}
+	}
+	while ((area = iopt_area_first(iopt, start, last))) {
+		interval_tree_remove(&area->node, &iopt->area_itree);
+		list_add_tail(&area->unmap_link, &doomed);
+		bytes += iopt_area_length(area);
+	}
+	/*
+	 * Devices lose access before the pages are unpinned.  The granule
+	 * cannot change while domains_rwsem is held.
+	 */
+	list_for_each_entry(area, &doomed, unmap_link)
+		iopt_area_unfill_domains(iopt, area);
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+
+	/* Unpinning can take long; nothing can reach these areas now. */
+	list_for_each_entry_safe(area, next, &doomed, unmap_link) {
+		iommufd_pages_put(area->pages);
+		kfree(area);
+		cond_resched();
+	}
+	if (unmapped)
+		*unmapped = bytes;
+	return 0;
+}
+
+/**
+ * iopt_unmap_iova() - unmap the areas inside a range
+ * @iopt: the IOVA space
+ * @iova: start of the range
+ * @length: bytes, not 0
+ * @unmapped: out, optional: bytes unmapped, 0 if the range held nothing
+ *
+ * Return: 0, -ENOENT if an area is only partly inside the range (nothing is
+ * unmapped then), -EOVERFLOW.
+ */
+int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long iova,
+		    unsigned long length, unsigned long *unmapped)
+{
+	unsigned long last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_range(iopt, iova, last, unmapped);
+}
+
+/**
+ * iopt_unmap_all() - unmap everything
+ * @iopt: the IOVA space
+ * @unmapped: out, optional: bytes unmapped
+ *
+ * Return: 0.
+ */
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
+{
+	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
+}
+
+/*
+ * Recompute the IOVA alignment: the smallest page size of the strictest
+ * domain, and at least PAGE_SIZE when large pages are disabled.  Fails with
+ * -EADDRINUSE, changing nothing, if a mapping does not meet it.
+ */
+static int iopt_update_alignment(struct io_pagetable *iopt)
+{
+	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
+	struct iommu_domain *domain;
+	struct iopt_area *area;
+	unsigned long index;
+
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	xa_for_each(&iopt->domains, index, domain)
+		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
+	if (align > iopt->iova_alignment) {
+		for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+		     area = iopt_area_next(area, 0, ULONG_MAX))
+			if ((area->node.start |
+			     (iommufd_pages_uptr(area->pages) +
+			      area->start_byte)) & (align - 1))
+				return -EADDRINUSE;
+	}
+	iopt->iova_alignment = align;
+	return 0;
+}
+
+/* Reserve what lies outside a domain's aperture, tagged with the domain. */
+static int iopt_reserve_outside_aperture(struct io_pagetable *iopt,
+					 struct iommu_domain *domain)
+{
+	unsigned long ap_start = domain->geometry.aperture_start;
+	unsigned long ap_end = domain->geometry.aperture_end;
+	int rc;
+
+	if (!domain->geometry.force_aperture)
+		return 0;
+	if (ap_start) {
+		rc = iopt_reserve_iova(iopt, 0, ap_start - 1, domain);
+		if (rc)
+			return rc;
+	}
+	if (ap_end != ULONG_MAX)
+		return iopt_reserve_iova(iopt, ap_end + 1, ULONG_MAX, domain);
+	return 0;
+}
+
+/**
+ * iopt_table_add_domain() - make a domain follow the IOAS
+ * @iopt: the IOVA space
+ * @domain: an empty paging domain
+ *
+ * Everything mapped is mapped into @domain, and from now on every map and
+ * unmap is applied to it too.  IOVAs outside the domain's aperture become
+ * reserved, and every IOVA must be aligned to its smallest page size.  The
+ * caller keeps the IOAS alive until iopt_table_remove_domain().
+ *
+ * Return: 0, -EADDRINUSE if existing mappings conflict with the domain's
+ * aperture or alignment, -EINVAL for a domain whose smallest page is larger
+ * than PAGE_SIZE, -ENOMEM, or what the IOMMU driver returns.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	unsigned long old_align;
+	struct iopt_area *area, *undo;
+	u32 index;
+	int rc;
+
+	if (!domain->pgsize_bitmap ||
+	    (1UL << __ffs(domain->pgsize_bitmap)) > PAGE_SIZE)
+		return -EINVAL;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+
+	rc = iopt_reserve_outside_aperture(iopt, domain);
+	if (rc)
+		goto out_unreserve;
+	rc = xa_alloc(&iopt->domains, &index, domain, xa_limit_32b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_unreserve;
+	old_align = iopt->iova_alignment;
+	rc = iopt_update_alignment(iopt);
+	if (rc)
+		goto out_erase;
+
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX)) {
+		rc = iopt_area_map_domain(iopt, area, domain);
+		if (rc)
+			goto out_unfill;
+	}
+	goto out_unlock;
+
+out_unfill:
+	/* The failed area undid itself; undo the ones before it. */
+	for (undo = iopt_area_first(iopt, 0, ULONG_MAX); undo != area;
+	     undo = iopt_area_next(undo, 0, ULONG_MAX))
+		iopt_area_unmap_domain(iopt, undo, domain);
+	iopt->iova_alignment = old_align;
+out_erase:
+	xa_erase(&iopt->domains, index);
+out_unreserve:
+	iopt_remove_reserved_iova(iopt, domain);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_table_remove_domain() - stop a domain following the IOAS
+ * @iopt: the IOVA space
+ * @domain: a domain given to iopt_table_add_domain()
+ *
+ * Unmaps everything from @domain, which is empty again afterwards, and
+ * drops its reservations and alignment.
+ */
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
+{
+	struct iommu_domain *cur;
+	struct iopt_area *area;
+	unsigned long index;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	xa_for_each(&iopt->domains, index, cur)
+		if (cur == domain)
+			break;
+	if (WARN_ON(cur != domain))
+		goto out_unlock;
+
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX))
+		iopt_area_unmap_domain(iopt, area, domain);
+	xa_erase(&iopt->domains, index);
+	iopt_remove_reserved_iova(iopt, domain);
+	/* A looser alignment is met by every mapping. */
+	WARN_ON(iopt_update_alignment(iopt));
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}
+
+/**
+ * iopt_set_large_pages() - allow or forbid large IO page table entries
+ * @iopt: the IOVA space
+ * @enable: allow them (the default)
+ *
+ * Forbidding them also makes PAGE_SIZE the least IOVA alignment.  It is
+ * refused while a domain already maps something, since the large entries
+ * it holds would stay.
+ *
+ * Return: 0, -EINVAL if domains map something, -EADDRINUSE if a mapping is
+ * not page aligned.
+ */
+int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
+{
+	int rc = 0;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (iopt->disable_large_pages == !enable)
+		goto out_unlock;
+	if (!enable && !xa_empty(&iopt->domains) &&
+	    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	iopt->disable_large_pages = !enable;
+	rc = iopt_update_alignment(iopt);
+	if (rc)
+		iopt->disable_large_pages = enable;
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_set_allowed() - replace the allowed ranges
+ * @iopt: the IOVA space
+ * @allowed: the new ranges; on success it holds the old ones instead
+ *
+ * Return: 0, or -EADDRINUSE if a new range covers a reserved IOVA.
+ */
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *allowed)
+{
+	struct interval_tree_node *node;
+
+	down_write(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(allowed, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (interval_tree_iter_first(&iopt->reserved_itree,
+					     node->start, node->last)) {
+			up_write(&iopt->iova_rwsem);
+			return -EADDRINUSE;
+		}
+	}
+	swap(*allowed, iopt->allowed_itree);
+	up_write(&iopt->iova_rwsem);
+	return 0;
+}
+
+/**
+ * iopt_reserve_iova() - keep a range free of mappings
+ * @iopt: the IOVA space
+ * @start: first IOVA
+ * @last: last IOVA, inclusive
+ * @owner: tag for iopt_remove_reserved_iova()
+ *
+ * Return: 0, -EADDRINUSE if the range is mapped or allowed, -ENOMEM.
+ */
+int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long start,
+		      unsigned long last, void *owner)
+{
+	struct iopt_reserved *resv;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	if (interval_tree_iter_first(&iopt->area_itree, start, last) ||
+	    interval_tree_iter_first(&iopt->allowed_itree, start, last))
+		return -EADDRINUSE;
+	resv = kzalloc(sizeof(*resv), GFP_KERNEL_ACCOUNT);
+	if (!resv)
+		return -ENOMEM;
+	resv->node.start = start;
+	resv->node.last = last;
+	resv->owner = owner;
+	interval_tree_insert(&resv->node, &iopt->reserved_itree);
+	return 0;
+}
+
+/**
+ * iopt_remove_reserved_iova() - drop every reservation of an owner
+ * @iopt: the IOVA space
+ * @owner: the tag given to iopt_reserve_iova()
+ */
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner)
+{
+	struct interval_tree_node *node, *next;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     node; node = next) {
+		struct iopt_reserved *resv =
+			container_of(node, struct iopt_reserved, node);
+
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		if (resv->owner != owner)
+			continue;
+		interval_tree_remove(node, &iopt->reserved_itree);
+		kfree(resv);
+	}
+}
+
+/**
+ * iopt_walk_usable_ranges() - walk the ranges free of reservations
+ * @iopt: the IOVA space, its iova_rwsem held
+ * @walker: its fn is called in IOVA order with each maximal range
+ *
+ * Return: 0 or the first non-zero value fn returned.
+ */
+int iopt_walk_usable_ranges(struct io_pagetable *iopt,
+			    struct iopt_range_walker *walker)
+{
+	struct interval_tree_node *resv;
+	unsigned long next = 0;
+	bool done = false;
+	int rc;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	/* Reserved ranges come in start order and may overlap each other. */
+	for (resv = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     resv && !done;
+	     resv = interval_tree_iter_next(resv, 0, ULONG_MAX)) {
+		if (resv->start > next) {
+			rc = walker->fn(walker, next, resv->start - 1);
+			if (rc)
+				return rc;
+		}
+		if (resv->last == ULONG_MAX)
+			done = true;
+		else if (resv->last + 1 > next)
+			next = resv->last + 1;
+	}
+	if (!done)
+		return walker->fn(walker, next, ULONG_MAX);
+	return 0;
+}

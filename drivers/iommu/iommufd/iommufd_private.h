@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * iommufd internals: the per-file context, the object model shared by every
+ * object type, and the command plumbing of the ioctl table.
+ */
+#ifndef __IOMMUFD_PRIVATE_H
+#define __IOMMUFD_PRIVATE_H
+
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/xarray.h>
+
+struct iommu_domain;
+struct iommufd_pages;
+
+/* Where pinned memory is charged; see IOMMU_OPTION_RLIMIT_MODE. */
+enum iommufd_account_mode {
+	IOMMUFD_ACCOUNT_NONE,	/* the pinner has CAP_IPC_LOCK */
+	IOMMUFD_ACCOUNT_USER,	/* user_struct::locked_vm */
+	IOMMUFD_ACCOUNT_MM,	/* mm_struct::pinned_vm */
+};
+
+/**
+ * struct iommufd_ctx - one open /dev/iommu
+ * @file: the file, for the lifetime of the context
+ * @objects: id -> struct iommufd_object; an id that is allocated but not yet
+ *           published holds XA_ZERO_ENTRY, so lookups cannot see an object
+ *           before its creator finalizes it.  Protected by its own lock.
+ * @account_mode: enum iommufd_account_mode for new mappings; changed only
+ *                while @objects is empty, under the xarray lock.
+ */
+struct iommufd_ctx {
+	struct file *file;
+	struct xarray objects;
+	u8 account_mode;
+};
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_MAX,
+};
+
+/**
+ * struct iommufd_object - what every user-visible object starts with
+ * @users: one reference is the id in iommufd_ctx::objects; every command
+ *         that looked the object up and every other object that depends on
+ *         it holds one more.  The object is destroyed only by whoever takes
+ *         @users from 1 to 0 while removing the id, so IOMMU_DESTROY of an
+ *         object in use fails with EBUSY instead of waiting.
+ * @type: enum iommufd_object_type
+ * @id: the id user space names it by
+ */
+struct iommufd_object {
+	refcount_t users;
+	enum iommufd_object_type type;
+	u32 id;
+};
+
+struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx,
+					     size_t size,
+					     enum iommufd_object_type type);
+/* @type must embed the object as its first member, named obj. */
+#define iommufd_object_alloc(ictx, type, obj_type)                            \
+	((type *)_iommufd_object_alloc(                                       \
+		ictx, sizeof(type) + BUILD_BUG_ON_ZERO(offsetof(type, obj)),  \
+		obj_type))
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj);
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj);
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+					  enum iommufd_object_type type);
+
+static inline void iommufd_put_object(struct iommufd_object *obj)
+{
+	/* The id's reference outlives every lookup: never the last put. */
+	refcount_dec(&obj->users);
+}
+
+/**
+ * struct iommufd_ucmd - one command in flight
+ * @ictx: the context it was issued on
+ * @ubuffer: the user's struct
+ * @user_size: the size user space says its struct has
+ * @cmd: the kernel's copy, zero-extended to the kernel's struct size
+ */
+struct iommufd_ucmd {
+	struct iommufd_ctx *ictx;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+
+/*
+ * IO page table: the IOVA space of an IOAS.  See io_pagetable.c.
+ *
+ * @domains_rwsem protects @domains: held for read by whoever maps or
+ * unmaps areas in the domains, for write to add or remove a domain.  It is
+ * taken before @iova_rwsem.
+ *
+ * @iova_rwsem protects the three trees, every area in them,
+ * @iova_alignment and @disable_large_pages; readers translate and copy,
+ * writers map and unmap.
+ */
+struct io_pagetable {
+	struct rw_semaphore domains_rwsem;
+	struct xarray domains;
+	struct rw_semaphore iova_rwsem;
+	struct rb_root_cached area_itree;
+	struct rb_root_cached allowed_itree;
+	struct rb_root_cached reserved_itree;
+	unsigned long iova_alignment;
+	bool disable_large_pages;
+};
+
+void iopt_init_table(struct io_pagetable *iopt);
+void iopt_destroy_table(struct io_pagetable *iopt);
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			unsigned long *iova, unsigned long uptr,
+			unsigned long length, int iommu_prot, bool fixed_iova);
+int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
+	      unsigned long *dst_iova, unsigned long src_iova,
+	      unsigned long length, int iommu_prot, bool fixed_iova);
+int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long iova,
+		    unsigned long length, unsigned long *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *allowed);
+void iopt_free_ranges(struct rb_root_cached *tree);
+int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long start,
+		      unsigned long last, void *owner);
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
+int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
+/**
+ * struct iopt_range_walker - what iopt_walk_usable_ranges() calls
+ * @fn: called with each range; a non-zero return stops the walk
+ *
+ * Embed it in the caller's state and container_of() back to it.
+ */
+struct iopt_range_walker {
+	int (*fn)(struct iopt_range_walker *walker, unsigned long start,
+		  unsigned long last);
+};
+
+int iopt_walk_usable_ranges(struct io_pagetable *iopt,
+			    struct iopt_range_walker *walker);
+
+/* Pinned user memory shared by the areas that map it.  See pages.c. */
+struct iommufd_pages *iommufd_pages_pin(struct iommufd_ctx *ictx,
+					unsigned long uptr,
+					unsigned long length, bool writable);
+void iommufd_pages_get(struct iommufd_pages *pages);
+void iommufd_pages_put(struct iommufd_pages *pages);
+bool iommufd_pages_writable(struct iommufd_pages *pages);
+unsigned long iommufd_pages_uptr(struct iommufd_pages *pages);
+phys_addr_t iommufd_pages_phys(struct iommufd_pages *pages,
+			       unsigned long byte);
+
+/**
+ * struct iommufd_ioas - an IO address space
+ * @obj: the object header
+ * @iopt: its IOVA space
+ */
+struct iommufd_ioas {
+	struct iommufd_object obj;
+	struct io_pagetable iopt;
+};
+
+static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
+						    u32 id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id,
+							IOMMUFD_OBJ_IOAS);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_ioas, obj);
+}
+
+void iommufd_ioas_destroy(struct iommufd_object *obj);
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
+int iommufd_option_rlimit_mode(struct iommufd_ucmd *ucmd);
+
+#endif

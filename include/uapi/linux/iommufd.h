@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * iommufd: user-space control of IO page tables through /dev/iommu.
+ *
+ * The numbers, layouts and flags below are those of upstream Linux, so that
+ * a program built against either header runs on either kernel.
+ */
+#ifndef _UAPI_IOMMUFD_H
+#define _UAPI_IOMMUFD_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define IOMMUFD_TYPE (';')
+
+/*
+ * Every command takes a single struct whose first member, @size, is the
+ * number of bytes user space passes.  The kernel reads at most the struct it
+ * knows: a @size below the command's first version fails with EINVAL, and
+ * bytes past the known struct must be zero or the command fails with E2BIG.
+ * So a struct grows only by appending members, and older programs keep
+ * working.  Unknown flags, options or non-zero reserved members fail with
+ * EOPNOTSUPP, an unknown command with ENOTTY, an unknown object id with
+ * ENOENT.
+ */
+enum {
+	IOMMUFD_CMD_BASE = 0x80,
+	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE,
+	IOMMUFD_CMD_IOAS_ALLOC = 0x81,
+	IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82,
+	IOMMUFD_CMD_IOAS_COPY = 0x83,
+	IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84,
+	IOMMUFD_CMD_IOAS_MAP = 0x85,
+	IOMMUFD_CMD_IOAS_UNMAP = 0x86,
+	IOMMUFD_CMD_OPTION = 0x87,
+};
+
+/**
+ * struct iommu_destroy - ioctl(IOMMU_DESTROY)
+ * @size: sizeof(struct iommu_destroy)
+ * @id: the object to destroy, of any type
+ *
+ * Destroys an object by its id.  An object that another object or an
+ * in-flight command still uses is not destroyed: EBUSY.
+ */
+struct iommu_destroy {
+	__u32 size;
+	__u32 id;
+};
+
+#define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
+
+/**
+ * struct iommu_ioas_alloc - ioctl(IOMMU_IOAS_ALLOC)
+ * @size: sizeof(struct iommu_ioas_alloc)
+ * @flags: must be 0
+ * @out_ioas_id: the id of the new IOAS
+ *
+ * Creates an IO address space (IOAS): an empty map from IOVAs to user
+ * memory, which devices and hardware page tables attached to it follow.
+ */
+struct iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+};
+
+#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+
+/**
+ * struct iommu_iova_range - an inclusive range of IOVAs
+ * @start: first IOVA
+ * @last: last IOVA, inclusive
+ */
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct iommu_ioas_iova_ranges - ioctl(IOMMU_IOAS_IOVA_RANGES)
+ * @size: sizeof(struct iommu_ioas_iova_ranges)
+ * @ioas_id: the IOAS to query
+ * @num_iovas: in: room in @allowed_iovas, in entries; out: how many ranges
+ *             there are
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to an array of struct iommu_iova_range
+ * @out_iova_alignment: every IOVA and length given to IOMMU_IOAS_MAP or
+ *                      IOMMU_IOAS_COPY must be a multiple of this
+ *
+ * Reports the IOVA ranges that can be mapped now: the whole IOVA space less
+ * what the attached devices and page tables reserve or cannot translate.
+ * The answer changes as devices come and go.  If the array is too small the
+ * call fails with EMSGSIZE, @num_iovas says how many entries are needed, and
+ * the entries that fitted are written.
+ */
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+
+#define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
+
+/**
+ * struct iommu_ioas_allow_iovas - ioctl(IOMMU_IOAS_ALLOW_IOVAS)
+ * @size: sizeof(struct iommu_ioas_allow_iovas)
+ * @ioas_id: the IOAS to restrict
+ * @num_iovas: entries in @allowed_iovas; 0 lifts the restriction
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to an array of struct iommu_iova_range
+ *
+ * Limits the IOVAs that the kernel picks by itself (IOMMU_IOAS_MAP without
+ * IOMMU_IOAS_MAP_FIXED_IOVA) to these ranges, which replace any earlier
+ * ones.  A VMM uses it to keep kernel-chosen IOVAs inside the guest's
+ * physical address space.  Ranges must not overlap (EINVAL), need
+ * start < last (EINVAL), and must not cover a reserved IOVA (EADDRINUSE);
+ * while they are in force, a device whose reserved regions intersect them
+ * cannot be attached.
+ */
+struct iommu_ioas_allow_iovas {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+};
+
+#define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
+
+/**
+ * enum iommufd_ioas_map_flags - flags of IOMMU_IOAS_MAP and IOMMU_IOAS_COPY
+ * @IOMMU_IOAS_MAP_FIXED_IOVA: map at the given IOVA; otherwise the kernel
+ *                             chooses one and returns it
+ * @IOMMU_IOAS_MAP_WRITEABLE: devices may write the memory
+ * @IOMMU_IOAS_MAP_READABLE: devices may read the memory
+ */
+enum iommufd_ioas_map_flags {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
+
+/**
+ * struct iommu_ioas_map - ioctl(IOMMU_IOAS_MAP)
+ * @size: sizeof(struct iommu_ioas_map)
+ * @flags: enum iommufd_ioas_map_flags; at least one of READABLE, WRITEABLE
+ * @ioas_id: the IOAS to map into
+ * @__reserved: must be 0
+ * @user_va: start of the user memory
+ * @length: bytes to map
+ * @iova: in with IOMMU_IOAS_MAP_FIXED_IOVA: where to map; out: where the
+ *        memory was mapped
+ *
+ * Pins the user memory for as long as it is mapped, charging it to the
+ * RLIMIT_MEMLOCK of the caller (see IOMMU_OPTION_RLIMIT_MODE), and maps it
+ * in every page table that follows the IOAS.  The new mapping must not
+ * overlap an existing one (EEXIST) nor a reserved IOVA (EINVAL).  Several
+ * mappings of the same memory are allowed.
+ */
+struct iommu_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+
+/**
+ * struct iommu_ioas_copy - ioctl(IOMMU_IOAS_COPY)
+ * @size: sizeof(struct iommu_ioas_copy)
+ * @flags: as for IOMMU_IOAS_MAP
+ * @dst_ioas_id: the IOAS to map into
+ * @src_ioas_id: the IOAS whose mappings are copied
+ * @length: bytes to copy
+ * @dst_iova: as @iova of IOMMU_IOAS_MAP, in @dst_ioas_id
+ * @src_iova: start of the range in @src_ioas_id
+ *
+ * Maps in @dst_ioas_id the memory that is mapped at
+ * [@src_iova, @src_iova + @length) in @src_ioas_id, which must be mapped
+ * entirely (ENOENT otherwise).  The pages pinned for the source are shared:
+ * nothing is pinned or charged again.
+ */
+struct iommu_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+
+#define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
+
+/**
+ * struct iommu_ioas_unmap - ioctl(IOMMU_IOAS_UNMAP)
+ * @size: sizeof(struct iommu_ioas_unmap)
+ * @ioas_id: the IOAS to unmap from
+ * @iova: start of the range
+ * @length: in: bytes; out: how many bytes were unmapped
+ *
+ * Removes every mapping inside the range.  A mapping is removed whole or not
+ * at all: a range that cuts one fails with ENOENT, and so does a range with
+ * nothing in it.  @iova 0 with @length UINT64_MAX unmaps everything and
+ * succeeds on an empty IOAS too.
+ */
+struct iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+
+/**
+ * enum iommufd_option - the options of IOMMU_OPTION
+ * @IOMMU_OPTION_RLIMIT_MODE: of the whole iommufd (@object_id 0): 0 charges
+ *                            pinned memory to the user's locked memory, 1 to
+ *                            the process's pinned memory.  Changing it needs
+ *                            CAP_SYS_RESOURCE and an iommufd with no objects.
+ * @IOMMU_OPTION_HUGE_PAGES: of an IOAS: 1 (the default) maps with the
+ *                           largest page sizes the IOMMU supports, 0 only
+ *                           with PAGE_SIZE pages.
+ */
+enum iommufd_option {
+	IOMMU_OPTION_RLIMIT_MODE = 0,
+	IOMMU_OPTION_HUGE_PAGES = 1,
+};
+
+/**
+ * enum iommufd_option_ops - what IOMMU_OPTION does
+ * @IOMMU_OPTION_OP_SET: set the option to @val64
+ * @IOMMU_OPTION_OP_GET: return the option in @val64
+ */
+enum iommufd_option_ops {
+	IOMMU_OPTION_OP_SET = 0,
+	IOMMU_OPTION_OP_GET = 1,
+};
+
+/**
+ * struct iommu_option - ioctl(IOMMU_OPTION)
+ * @size: sizeof(struct iommu_option)
+ * @option_id: enum iommufd_option
+ * @op: enum iommufd_option_ops
+ * @__reserved: must be 0
+ * @object_id: the object the option belongs to, 0 for the iommufd itself
+ * @val64: the value to set, or the value read
+ */
+struct iommu_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
+
+#define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+
+#endif
