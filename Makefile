@@ -13,6 +13,8 @@ T		?=
 TIMEOUT		?= 900
 # Our kselftest directories, built and run in the guest
 export KSELFTEST_TARGETS := vfio
+# uAPI headers that must stay binary-identical to upstream's (make abi)
+ABI_HEADERS	:= include/uapi/linux/iommufd.h
 
 ifeq ($(ARCH),x86_64)
 FRAGS		:= configs/x86_64.config
@@ -30,7 +32,7 @@ export CCACHE_BASEDIR	:= $(B)
 export CCACHE_MAXSIZE	?= 8G
 export CCACHE_NOHASHDIR	:= 1
 
-.PHONY: all setup prepare kernel initramfs run check check-debug series \
+.PHONY: all setup prepare abi kernel initramfs run check check-debug series \
 	series-check lint clean distclean help
 
 all: kernel
@@ -43,6 +45,7 @@ help:
 	@echo "make series       export the work as a git format-patch series"
 	@echo "make series-check apply the series with git am to a pristine base and build it"
 	@echo "make lint         checkpatch --strict over the series, sparse over our files"
+	@echo "make abi          prove our uAPI headers binary-identical to linux-source-6.12's"
 
 setup:
 	@harness/setup.sh
@@ -52,17 +55,20 @@ prepare: setup
 	 echo "base: $$(dpkg-query -W -f='linux-source-6.1 $${Version}' linux-source-6.1)" && \
 	 harness/prepare.sh $$base $(CURDIR) $(SRC)
 
+abi: prepare
+	@harness/abi_check.py $(CACHE) $(addprefix $(SRC)/,$(ABI_HEADERS))
+
 kernel: prepare
 	@harness/build.sh $(SRC) $(OBJ) $(OUT)/kselftest $(FRAGS)
 
 initramfs: kernel
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs.cpio
 
-run: initramfs
+run: abi initramfs
 	@harness/boot.sh --mode run --kernel $(OBJ)/arch/x86/boot/bzImage \
 		--initrd $(OUT)/initramfs.cpio --out $(OUT)/run --timeout $(TIMEOUT)
 
-check: initramfs
+check: abi initramfs
 	@harness/boot.sh --mode check --kernel $(OBJ)/arch/x86/boot/bzImage \
 		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check --timeout $(TIMEOUT) \
 		$(if $(T),--test $(T)) --parser $(SRC)/tools/testing/kunit

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Prove that our uAPI headers are binary-identical to upstream Linux's.
+
+A VMM built against upstream's headers must run unmodified on our kernel, so
+every struct, enumerator, constant and ioctl number that one of our uAPI
+headers defines must have upstream's layout and value.  Comparing the text
+would not do (our comments and wording differ on purpose), so this parses
+our header, writes a C probe that prints each struct's size and alignment,
+each member's offset and size, each constant's value and each ioctl number,
+builds it with the host gcc (hence the x86-64 layout) against our header and
+against upstream's, runs both and compares.  A name upstream lacks is an
+error too.
+
+usage: abi_check.py CACHE_DIR HEADER...   (HEADER: .../include/uapi/*/*.h)
+Upstream's copies come from Debian's linux-source-6.12 tarball, extracted
+into CACHE_DIR/upstream-6.12/ once per package version.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+PKG = 'linux-source-6.12'
+TARBALL = f'/usr/src/{PKG}.tar.xz'
+# Both sides are headers of a kernel tree, not headers_install's output, so
+# they may still carry the kernel-only annotation __user (vfio.h does, in
+# 6.1 and in 6.12).  Defining it empty is what headers_install does; nothing
+# else is needed.
+# Warnings are silenced: only whether a probe compiles matters.
+CC = ['gcc', '-std=gnu11', '-w', '-D__user=']
+
+# The probe prints "key<TAB>value" lines.  N: an integer of either sign,
+# exactly; H: an ioctl number in hex; S: a string.
+PRELUDE = r'''#include <stddef.h>
+#include <stdio.h>
+#include <%s>
+#define N(k, x) printf("%%s\t%%s%%llu\n", k, (x) < 0 ? "-" : "", \
+	(x) < 0 ? 0ULL - (unsigned long long)(x) : (unsigned long long)(x))
+#define H(k, x) printf("%%s\t0x%%llx\n", k, (unsigned long long)(x))
+#define S(k, x) printf("%%s\t\"%%s\"\n", k, x)
+int main(void)
+{
+'''
+
+DEFINE = re.compile(r'#\s*define\s+(\w+)(\()?(.*)', re.S)
+IOCTL = re.compile(r'\b_IO(?:R|W|WR)?\s*\(')
+AGGREGATE = re.compile(r'\b(struct|union|enum)\s+(\w+)?\s*\{')
+PAIRS = {'{': '}', '(': ')', '[': ']'}
+
+
+def die(msg):
+    print(f'abi: {msg}', file=sys.stderr)
+    sys.exit(2)
+
+
+def closing(s, i):
+    """Index of the bracket that closes the one at s[i]."""
+    depth = 0
+    for j in range(i, len(s)):
+        depth += (s[j] == s[i]) - (s[j] == PAIRS[s[i]])
+        if depth == 0:
+            return j
+    raise ValueError(f'unbalanced {s[i]!r} in {s[i:i + 60]!r}')
+
+
+def split_top(s, sep):
+    """Split s at each sep that is outside any brackets."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(s):
+        depth += (ch in '{([') - (ch in '})]')
+        if ch == sep and depth == 0:
+            parts.append(s[start:k])
+            start = k + 1
+    parts.append(s[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def drop_attributes(s):
+    while (m := re.search(r'\b__attribute__\s*\(', s)):
+        s = s[:m.start()] + s[closing(s, m.end() - 1) + 1:]
+    return s
+
+
+def declarator(d):
+    """(name, number of array dimensions, kind) of one member declarator."""
+    if ':' in d:        # uAPI avoids them: their layout is the compiler's
+        die(f'bitfield {d!r}: offsetof and sizeof do not apply, not supported')
+    dims = re.findall(r'\[([^\]]*)\]', d)
+    kind = 'flex' if any(not x.strip() for x in dims) else 'plain'
+    return re.findall(r'\w+', re.sub(r'\[[^\]]*\]', '', d))[-1], len(dims), kind
+
+
+def members(body, prefix=''):
+    """[(member designator, kind)] of a struct or union body, nested ones
+    included; members of an anonymous union are reached as the outer's."""
+    out = []
+    for decl in split_top(body, ';'):
+        decl = drop_attributes(decl)
+        if (m := re.fullmatch(r'__DECLARE_FLEX_ARRAY\(.*,\s*(\w+)\s*\)', decl)):
+            out.append((prefix + m.group(1), 'flex'))
+            continue
+        if '{' not in decl:
+            out += [(prefix + n, k) for n, _, k in map(declarator,
+                                                       split_top(decl, ','))]
+            continue
+        i, j = decl.index('{'), closing(decl, decl.index('{'))
+        inner, tail = decl[i + 1:j], decl[j + 1:]
+        if not tail.strip():
+            out += members(inner, prefix)
+        for name, dims, kind in map(declarator, split_top(tail, ',')):
+            out.append((prefix + name, kind))
+            out += members(inner, prefix + name + '[0]' * dims + '.')
+    return out
+
+
+def num(cat, sym, key):
+    return cat, sym, key, f'N("{key}", {key})'
+
+
+def parse(path):
+    """Probe items [(category, symbol, key, C statement)] for a header.
+    The category is what the summary counts an item as: struct, member,
+    const, ioctl; int? for a define taken to be an integer constant until
+    it fails to compile as one; empty for a further fact of a struct or
+    member (its alignment or size)."""
+    text = open(path).read()
+    # Comments go (keeping their newlines), strings stay; then continuation
+    # lines are joined, and preprocessor lines are set apart from the C.
+    text = re.sub(r'"(?:\\.|[^"\\])*"|/\*.*?\*/|//[^\n]*',
+                  lambda m: m.group(0) if m.group(0)[0] == '"' else
+                  ' ' + '\n' * m.group(0).count('\n'), text, flags=re.S)
+    lines = text.replace('\\\n', ' ').split('\n')
+    code = '\n'.join(ln for ln in lines if not ln.lstrip().startswith('#'))
+    items, pos = [], 0
+    while (m := AGGREGATE.search(code, pos)):
+        i = m.end() - 1
+        pos = closing(code, i) + 1
+        body = code[i + 1:pos - 1]
+        if m.group(1) == 'enum':
+            for e in split_top(body, ','):
+                name = re.match(r'\w+', e).group(0)
+                items.append(num('const', name, name))
+            continue
+        if not m.group(2):
+            continue
+        t = f'{m.group(1)} {m.group(2)}'
+        items += [num('struct', t, f'sizeof({t})'), num('', t, f'_Alignof({t})')]
+        for mem, kind in members(body):
+            sym = f'{t}.{mem}'
+            items.append(num('member', sym, f'offsetof({t}, {mem})'))
+            if kind != 'flex':
+                items.append(num('', sym, f'sizeof((({t} *)0)->{mem})'))
+    for ln in lines:
+        m = DEFINE.match(ln.strip())
+        if not m or m.group(2) or not m.group(3).strip():
+            continue            # not a define, function-like, or a guard
+        name, body = m.group(1), m.group(3).strip()
+        if body.startswith('"'):
+            items.append(('const', name, name, f'S("{name}", {name})'))
+        elif IOCTL.search(body):
+            items.append(('ioctl', name, name, f'H("{name}", {name})'))
+        else:
+            items.append(num('int?', name, name))
+    return items
+
+
+def build(tmp, include, items, exe=None):
+    """Compile a probe of items; return (ok, gcc's first error)."""
+    src = os.path.join(tmp, 'probe.c')
+    with open(src, 'w') as f:
+        f.write(PRELUDE % include + ''.join(f'\t{it[3]};\n' for it in items)
+                + '\treturn 0;\n}\n')
+    r = subprocess.run(CC + ['-I', tmp, src] + (['-o', exe] if exe else
+                       ['-fsyntax-only']), capture_output=True, text=True)
+    errs = [ln.split('error: ', 1)[1] for ln in r.stderr.splitlines()
+            if 'error: ' in ln]
+    return r.returncode == 0, (errs or [r.stderr.strip()])[0]
+
+
+def broken(tmp, include, items):
+    """[(item, error)] of the items that do not compile, found by halving,
+    so that one missing name costs a few compilations, not one per item."""
+    ok, err = build(tmp, include, items)
+    if ok or len(items) == 1:
+        return [] if ok else [(items[0], err)]
+    half = len(items) // 2
+    return broken(tmp, include, items[:half]) + broken(tmp, include, items[half:])
+
+
+def run(tmp, include, items):
+    """({key: value} that the probe prints, [(item, error)] left out)."""
+    ok, err = build(tmp, include, [])
+    if not ok:
+        die(f'{include} does not compile on its own: {err}')
+    bad = broken(tmp, include, items)
+    left = [it for it in items if it not in [b for b, _ in bad]]
+    ok, err = build(tmp, include, left, os.path.join(tmp, 'probe'))
+    if not ok:
+        die(f'the probe of {include} does not compile: {err}')
+    out = subprocess.run([os.path.join(tmp, 'probe')], capture_output=True,
+                         text=True, check=True).stdout
+    return dict(ln.split('\t', 1) for ln in out.splitlines()), bad
+
+
+def upstream(cache, rels):
+    """Extract the upstream headers, again when the package version moves."""
+    ver = subprocess.run(['dpkg-query', '-W', '-f=${Version}', PKG],
+                         capture_output=True, text=True).stdout.strip()
+    if not ver:
+        die(f'{PKG} is not installed (make setup installs it)')
+    root = os.path.join(cache, 'upstream-6.12')
+    tree, stamp = os.path.join(root, PKG), os.path.join(root, '.version')
+    if not os.path.isfile(stamp) or open(stamp).read().strip() != ver:
+        shutil.rmtree(root, ignore_errors=True)
+    need = [r for r in rels if not os.path.isfile(os.path.join(tree, r))]
+    if need:
+        print(f'abi: extracting {" ".join(need)} of {PKG} {ver}', file=sys.stderr)
+        os.makedirs(root, exist_ok=True)
+        r = subprocess.run(['tar', '-C', root, '-xJf', TARBALL] +
+                           [f'{PKG}/{r}' for r in need],
+                           capture_output=True, text=True)
+        if r.returncode:
+            die(f'cannot extract from {TARBALL}: {r.stderr.strip()}')
+        with open(stamp, 'w') as f:
+            f.write(ver + '\n')
+    return tree, ver
+
+
+def compare(name, path, ours, theirs, release):
+    """Print the differences, or the summary; return whether identical."""
+    items, errors, skip, missing = parse(path), [], set(), {}
+    got, bad = run(ours, name, items)
+    for (cat, sym, _, _), err in bad:
+        skip.add(sym)           # a define that is no integer constant
+        if cat != 'int?':
+            errors.append(f'{sym}: does not compile against our own header '
+                          f'(a parser bug?): {err}')
+    items = [it for it in items if it[1] not in skip]
+    want, bad = run(theirs, name, items)
+    for (_, sym, _, _), err in bad:
+        missing.setdefault(sym, err)
+    for sym, err in missing.items():
+        if sym.split('.')[0] == sym or sym.split('.')[0] not in missing:
+            errors.append(f'{sym}: not in upstream: {err}')
+    errors += [f'{sym}: {key} is {got[key]} here, {want[key]} upstream'
+               for _, sym, key, _ in items
+               if sym not in missing and got[key] != want[key]]
+    base = os.path.basename(name)
+    for e in errors:
+        print(f'abi: {base}: {e}')
+    if errors:
+        print(f'abi: {base}: {len(errors)} differences from {release}')
+        return False
+    n = {c: len({it[1] for it in items if it[0] == c})
+         for c in ('struct', 'member', 'const', 'int?', 'ioctl')}
+    print(f'abi: {base}: {n["struct"]} structs, {n["member"]} members, '
+          f'{n["const"] + n["int?"]} constants, {n["ioctl"]} ioctls '
+          f'identical to {release}')
+    if skip:
+        print(f'abi: {base}: not integer constants, not compared: '
+              + ' '.join(sorted(skip)))
+    return True
+
+
+def main():
+    if len(sys.argv) < 3:
+        die('usage: abi_check.py CACHE_DIR HEADER...')
+    headers = {}                # include name (linux/x.h) -> our file
+    for h in sys.argv[2:]:
+        m = re.search(r'(?:^|/)include/uapi/(.+\.h)$', os.path.abspath(h))
+        if not m or not os.path.isfile(h):
+            die(f'{h}: not a file under include/uapi/')
+        headers[m.group(1)] = h
+    tree, ver = upstream(sys.argv[1], [f'include/uapi/{i}' for i in headers])
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        # Each side gets a directory laid out as include/uapi, first on the
+        # include path, so that <linux/x.h> is the header under test (ours
+        # or upstream's); the rest comes from the system's /usr/include.
+        ours, theirs = os.path.join(tmp, 'ours'), os.path.join(tmp, 'upstream')
+        for inc, h in headers.items():
+            for d, src in ((ours, h), (theirs, f'{tree}/include/uapi/{inc}')):
+                os.makedirs(os.path.dirname(os.path.join(d, inc)), exist_ok=True)
+                shutil.copy(src, os.path.join(d, inc))
+        for inc, h in headers.items():
+            ok &= compare(inc, h, ours, theirs, f'{PKG} {ver}')
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == '__main__':
+    main()
