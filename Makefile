@@ -12,7 +12,7 @@ FLAVOR		?= default
 T		?=
 TIMEOUT		?= 900
 # Our kselftest directories, built and run in the guest
-export KSELFTEST_TARGETS := vfio
+export KSELFTEST_TARGETS := vfio iommu
 # uAPI headers that must stay binary-identical to upstream's (make abi)
 ABI_HEADERS	:= include/uapi/linux/iommufd.h
 
