@@ -11,8 +11,10 @@
  *  - allowed: when not empty, the only ranges in which the kernel chooses
  *    IOVAs by itself.  User space sets it; a fixed IOVA may lie outside it.
  */
+#include <linux/highmem.h>
 #include <linux/interval_tree.h>
 #include <linux/iommu.h>
+#include <linux/iommufd.h>
 #include <linux/log2.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -25,6 +27,8 @@
  * @pages: the pinned memory it maps; the area holds a reference
  * @start_byte: offset of the area's first byte in @pages
  * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE
+ * @num_accesses: pins of emulated devices inside the area; it cannot be
+ *                unmapped until they are released
  * @unmap_link: on a private list while being unmapped
  */
 struct iopt_area {
@@ -32,6 +36,7 @@ struct iopt_area {
 	struct iommufd_pages *pages;
 	unsigned long start_byte;
 	int iommu_prot;
+	atomic_t num_accesses;
 	struct list_head unmap_link;
 };
 
@@ -69,6 +74,8 @@ void iopt_init_table(struct io_pagetable *iopt)
 	init_rwsem(&iopt->domains_rwsem);
 	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	init_rwsem(&iopt->iova_rwsem);
+	mutex_init(&iopt->accesses_lock);
+	INIT_LIST_HEAD(&iopt->accesses);
 	iopt->area_itree = RB_ROOT_CACHED;
 	iopt->allowed_itree = RB_ROOT_CACHED;
 	iopt->reserved_itree = RB_ROOT_CACHED;
@@ -91,15 +98,15 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 {
 	struct interval_tree_node *node;
 
-	/* Whoever attached a domain holds the IOAS until it detaches. */
+	/* Whoever attached a domain or access holds the IOAS until detach. */
 	WARN_ON(!xa_empty(&iopt->domains));
+	WARN_ON(!list_empty(&iopt->accesses));
+	mutex_destroy(&iopt->accesses_lock);
 	xa_destroy(&iopt->domains);
 	iopt_unmap_all(iopt, NULL);
 	iopt_free_ranges(&iopt->allowed_itree);
-	/* Owners remove their reservations before they let go of the IOAS. */
 	while ((node = interval_tree_iter_first(&iopt->reserved_itree, 0,
 						ULONG_MAX))) {
-		WARN_ON(1);
 		interval_tree_remove(node, &iopt->reserved_itree);
 		kfree(container_of(node, struct iopt_reserved, node));
 	}
@@ -195,7 +202,7 @@ static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
 
 	lockdep_assert_held(&iopt->iova_rwsem);
 
-	if ((iova | uptr) & (iopt->iova_alignment - 1))
+	if ((iova | uptr | length) & (iopt->iova_alignment - 1))
 		return -EINVAL;
 	if (check_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
@@ -207,19 +214,9 @@ static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
 }
 
 /*
- * The IOVA range an area occupies in a domain: from its first IOVA to the
- * end of the granule holding its last byte.  Granules never straddle a CPU
- * page (they are at most PAGE_SIZE), so this maps nothing but the area's
- * own pinned pages.
- */
-static unsigned long iopt_area_domain_length(struct io_pagetable *iopt,
-					     struct iopt_area *area)
-{
-	return ALIGN(iopt_area_length(area), iopt->iova_alignment);
-}
-
-/*
- * Map an area into one domain, in runs of physically contiguous memory so
+ * Map an area into one domain (its IOVA, user address and length are
+ * multiples of the domains' smallest page), in runs of physically
+ * contiguous memory so
  * that the IOMMU driver can use its large page sizes where the alignment
  * of IOVA and physical address allows; one page at a time when the IOAS
  * asked for small pages only.
@@ -228,7 +225,7 @@ static int iopt_area_map_domain(struct io_pagetable *iopt,
 				struct iopt_area *area,
 				struct iommu_domain *domain)
 {
-	unsigned long len = iopt_area_domain_length(iopt, area);
+	unsigned long len = iopt_area_length(area);
 	unsigned long byte = area->start_byte;
 	unsigned long iova = area->node.start;
 	unsigned long done = 0;
@@ -265,7 +262,7 @@ static void iopt_area_unmap_domain(struct io_pagetable *iopt,
 				   struct iopt_area *area,
 				   struct iommu_domain *domain)
 {
-	unsigned long len = iopt_area_domain_length(iopt, area);
+	unsigned long len = iopt_area_length(area);
 
 	WARN_ON(iommu_unmap(domain, area->node.start, len) != len);
 }
@@ -363,7 +360,8 @@ static int iopt_map_slices(struct io_pagetable *iopt, struct iopt_slice *slices,
 
 	/* Every slice after the first must keep the alignment too. */
 	for (cur = *iova, i = 0; i != nr; cur += slices[i].length, i++) {
-		if ((cur | slices[i].uptr) & (iopt->iova_alignment - 1)) {
+		if ((cur | slices[i].uptr | slices[i].length) &
+		    (iopt->iova_alignment - 1)) {
 			rc = -EINVAL;
 			goto out_unlock;
 		}
@@ -521,32 +519,61 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
  * Unmap every area inside [start, last].  Nothing is unmapped if an area
  * reaches outside the range.
  */
+/* Ask every attached emulated device to drop its pins in a range. */
+static void iopt_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
+			      unsigned long length)
+{
+	struct iommufd_access *access;
+
+	mutex_lock(&iopt->accesses_lock);
+	list_for_each_entry(access, &iopt->accesses, iopt_node)
+		if (access->ops->unmap)
+			access->ops->unmap(access->data, iova, length);
+	mutex_unlock(&iopt->accesses_lock);
+}
+
+/* How often the drivers of emulated devices are asked to unpin. */
+#define IOPT_UNMAP_TRIES 16
+
 static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 			    unsigned long last, unsigned long *unmapped)
 {
 	struct iopt_area *area, *next;
 	unsigned long bytes = 0;
+	unsigned int tries = 0;
 	LIST_HEAD(doomed);
 
+again:
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
 	for (area = iopt_area_first(iopt, start, last); area;
 	     area = iopt_area_next(area, start, last)) {
+		unsigned long busy_start, busy_len;
+
 		if (area->node.start < start || area->node.last > last) {
 			up_write(&iopt->iova_rwsem);
 			up_read(&iopt->domains_rwsem);
 			return -ENOENT;
 		}
+		if (!atomic_read(&area->num_accesses))
+			continue;
+
+		/* Drivers unpin with no lock of ours held, then retry. */
+		busy_start = area->node.start;
+		busy_len = iopt_area_length(area);
+		up_write(&iopt->iova_rwsem);
+		up_read(&iopt->domains_rwsem);
+		if (WARN_ON_ONCE(++tries > IOPT_UNMAP_TRIES))
+			return -EDEADLK;
+		iopt_notify_unmap(iopt, busy_start, busy_len);
+		goto again;
 	}
 	while ((area = iopt_area_first(iopt, start, last))) {
 		interval_tree_remove(&area->node, &iopt->area_itree);
 		list_add_tail(&area->unmap_link, &doomed);
 		bytes += iopt_area_length(area);
 	}
-	/*
-	 * Devices lose access before the pages are unpinned.  The granule
-	 * cannot change while domains_rwsem is held.
-	 */
+	/* Devices lose access before the pages are unpinned. */
 	list_for_each_entry(area, &doomed, unmap_link)
 		iopt_area_unfill_domains(iopt, area);
 	up_write(&iopt->iova_rwsem);
@@ -599,12 +626,15 @@ int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 
 /*
  * Recompute the IOVA alignment: the smallest page size of the strictest
- * domain, and at least PAGE_SIZE when large pages are disabled.  Fails with
+ * domain, and at least PAGE_SIZE when large pages are disabled or an
+ * emulated device pins pages (it gets them page by page).  Fails with
  * -EADDRINUSE, changing nothing, if a mapping does not meet it.
  */
 static int iopt_update_alignment(struct io_pagetable *iopt)
 {
-	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
+	unsigned long align =
+		iopt->disable_large_pages || iopt->pinning_accesses ?
+			PAGE_SIZE : 1;
 	struct iommu_domain *domain;
 	struct iopt_area *area;
 	unsigned long index;
@@ -617,7 +647,7 @@ static int iopt_update_alignment(struct io_pagetable *iopt)
 	if (align > iopt->iova_alignment) {
 		for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
 		     area = iopt_area_next(area, 0, ULONG_MAX))
-			if ((area->node.start |
+			if ((area->node.start | iopt_area_length(area) |
 			     (iommufd_pages_uptr(area->pages) +
 			      area->start_byte)) & (align - 1))
 				return -EADDRINUSE;
@@ -778,6 +808,252 @@ int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_add_access() - attach an emulated device
+ * @iopt: the IOVA space
+ * @access: the access, not attached anywhere
+ *
+ * Return: 0, or -EADDRINUSE if the access pins pages and a mapping is not
+ * page aligned.
+ */
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
+{
+	int rc = 0;
+
+	if (access->ops->needs_pin_pages) {
+		down_write(&iopt->domains_rwsem);
+		down_write(&iopt->iova_rwsem);
+		iopt->pinning_accesses++;
+		rc = iopt_update_alignment(iopt);
+		if (rc)
+			iopt->pinning_accesses--;
+		up_write(&iopt->iova_rwsem);
+		up_write(&iopt->domains_rwsem);
+		if (rc)
+			return rc;
+	}
+	mutex_lock(&iopt->accesses_lock);
+	list_add_tail(&access->iopt_node, &iopt->accesses);
+	mutex_unlock(&iopt->accesses_lock);
+	return 0;
+}
+
+/**
+ * iopt_remove_access() - detach an emulated device
+ * @iopt: the IOVA space
+ * @access: an access given to iopt_add_access(), with no pages pinned
+ */
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access)
+{
+	mutex_lock(&iopt->accesses_lock);
+	list_del(&access->iopt_node);
+	mutex_unlock(&iopt->accesses_lock);
+
+	if (access->ops->needs_pin_pages) {
+		down_write(&iopt->domains_rwsem);
+		down_write(&iopt->iova_rwsem);
+		iopt->pinning_accesses--;
+		WARN_ON(iopt_update_alignment(iopt));
+		up_write(&iopt->iova_rwsem);
+		up_write(&iopt->domains_rwsem);
+	}
+}
+
+/*
+ * The areas behind [iova, last], in order, if they cover it without a hole.
+ * Calls @fn for each with the part of the range inside it; stops at the
+ * first error.
+ */
+static int iopt_walk_contig(struct io_pagetable *iopt, unsigned long iova,
+			    unsigned long last,
+			    int (*fn)(struct iopt_area *area, unsigned long from,
+				      unsigned long to, void *arg),
+			    void *arg)
+{
+	unsigned long cur = iova;
+	struct iopt_area *area;
+	int rc;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	for (area = iopt_area_first(iopt, iova, last); area;
+	     area = iopt_area_next(area, iova, last)) {
+		unsigned long to = min(area->node.last, last);
+
+		if (area->node.start > cur)
+			return -ENOENT;
+		rc = fn(area, cur, to, arg);
+		if (rc)
+			return rc;
+		if (to == last)
+			return 0;
+		cur = to + 1;
+	}
+	return -ENOENT;
+}
+
+/* The byte of pinned memory behind @iova, which @area maps. */
+static unsigned long iopt_area_byte(struct iopt_area *area, unsigned long iova)
+{
+	return area->start_byte + (iova - area->node.start);
+}
+
+struct iopt_pin_state {
+	struct page **out_pages;
+	unsigned long npages;
+	unsigned int nareas;
+	bool write;
+};
+
+static int iopt_pin_area(struct iopt_area *area, unsigned long from,
+			 unsigned long to, void *arg)
+{
+	struct iopt_pin_state *st = arg;
+	unsigned long iova;
+
+	if (st->write && !(area->iommu_prot & IOMMU_WRITE))
+		return -EPERM;
+	/* The IOAS is page aligned: each IOVA page is in one user page. */
+	for (iova = from; iova <= to && iova >= from;
+	     iova = ALIGN_DOWN(iova, PAGE_SIZE) + PAGE_SIZE)
+		st->out_pages[st->npages++] =
+			iommufd_pages_page(area->pages,
+					   iopt_area_byte(area, iova));
+	atomic_inc(&area->num_accesses);
+	st->nareas++;
+	return 0;
+}
+
+static int iopt_unpin_area(struct iopt_area *area, unsigned long from,
+			   unsigned long to, void *arg)
+{
+	unsigned int *left = arg;
+
+	if (!*left)
+		return -EINTR; /* done: stop the walk */
+	WARN_ON(atomic_dec_return(&area->num_accesses) < 0);
+	(*left)--;
+	return 0;
+}
+
+/**
+ * iopt_pin_pages() - give an emulated device the pages behind IOVAs
+ * @iopt: the IOVA space; an access that pins pages is attached
+ * @iova: first IOVA
+ * @length: bytes, not 0
+ * @out_pages: one entry per IOVA page of the range
+ * @write: the device will write them
+ *
+ * The pages stay valid until iopt_unpin_pages() of the same range, which
+ * the device's driver is asked to do when user space unmaps them.
+ *
+ * Return: 0, -ENOENT if the range is not entirely mapped, -EPERM if it is
+ * not writable and @write.
+ */
+int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
+		   unsigned long length, struct page **out_pages, bool write)
+{
+	struct iopt_pin_state st = { .out_pages = out_pages, .write = write };
+	unsigned long last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->iova_rwsem);
+	rc = iopt_walk_contig(iopt, iova, last, iopt_pin_area, &st);
+	if (rc) {
+		unsigned int left = st.nareas;
+
+		iopt_walk_contig(iopt, iova, last, iopt_unpin_area, &left);
+	}
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_unpin_pages() - release what iopt_pin_pages() gave
+ * @iopt: the IOVA space
+ * @iova: the IOVA given to iopt_pin_pages()
+ * @length: the length given to it
+ */
+void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long length)
+{
+	unsigned int left = UINT_MAX;
+	unsigned long last;
+
+	if (WARN_ON(!length || check_add_overflow(iova, length - 1, &last)))
+		return;
+	down_read(&iopt->iova_rwsem);
+	WARN_ON(iopt_walk_contig(iopt, iova, last, iopt_unpin_area, &left));
+	up_read(&iopt->iova_rwsem);
+}
+
+struct iopt_rw_state {
+	u8 *data;
+	bool write;
+};
+
+static int iopt_rw_area(struct iopt_area *area, unsigned long from,
+			unsigned long to, void *arg)
+{
+	struct iopt_rw_state *st = arg;
+	unsigned long byte = iopt_area_byte(area, from);
+	unsigned long left = to - from + 1;
+
+	if (st->write && !(area->iommu_prot & IOMMU_WRITE))
+		return -EPERM;
+	while (left) {
+		unsigned long off = byte & ~PAGE_MASK;
+		unsigned long n = min(left, PAGE_SIZE - off);
+		void *va = kmap_local_page(iommufd_pages_page(area->pages,
+							      byte));
+
+		if (st->write)
+			memcpy(va + off, st->data, n);
+		else
+			memcpy(st->data, va + off, n);
+		kunmap_local(va);
+		st->data += n;
+		byte += n;
+		left -= n;
+	}
+	return 0;
+}
+
+/**
+ * iopt_rw() - copy between a kernel buffer and the memory behind IOVAs
+ * @iopt: the IOVA space
+ * @iova: first IOVA
+ * @data: the kernel buffer
+ * @len: bytes, not 0
+ * @write: copy @data to the IOVAs rather than from them
+ *
+ * Return: 0, -ENOENT if the range is not entirely mapped, -EPERM if it is
+ * not writable and @write.  On an error part of the copy may have happened.
+ */
+int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
+	    size_t len, bool write)
+{
+	struct iopt_rw_state st = { .data = data, .write = write };
+	unsigned long last;
+	int rc;
+
+	if (!len)
+		return -EINVAL;
+	if (check_add_overflow(iova, len - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->iova_rwsem);
+	rc = iopt_walk_contig(iopt, iova, last, iopt_rw_area, &st);
+	up_read(&iopt->iova_rwsem);
 	return rc;
 }
 

@@ -6,13 +6,18 @@
 #ifndef __IOMMUFD_PRIVATE_H
 #define __IOMMUFD_PRIVATE_H
 
+#include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/xarray.h>
 
+struct file;
 struct iommu_domain;
+struct iommufd_access;
+struct iommufd_access_ops;
 struct iommufd_pages;
+struct page;
 
 /* Where pinned memory is charged; see IOMMU_OPTION_RLIMIT_MODE. */
 enum iommufd_account_mode {
@@ -40,6 +45,11 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_ACCESS,
+#ifdef CONFIG_IOMMUFD_TEST
+	IOMMUFD_OBJ_SELFTEST,
+#endif
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -105,8 +115,12 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
  * taken before @iova_rwsem.
  *
  * @iova_rwsem protects the three trees, every area in them,
- * @iova_alignment and @disable_large_pages; readers translate and copy,
- * writers map and unmap.
+ * @iova_alignment, @disable_large_pages and @pinning_accesses; readers
+ * translate, pin and copy, writers map and unmap.
+ *
+ * @accesses_lock protects @accesses, the emulated devices attached.  It is
+ * held while they are told to unpin, and never taken with @iova_rwsem or
+ * an access's ioas_lock held.
  */
 struct io_pagetable {
 	struct rw_semaphore domains_rwsem;
@@ -116,7 +130,10 @@ struct io_pagetable {
 	struct rb_root_cached allowed_itree;
 	struct rb_root_cached reserved_itree;
 	unsigned long iova_alignment;
+	unsigned int pinning_accesses;
 	bool disable_large_pages;
+	struct mutex accesses_lock; /* protects accesses */
+	struct list_head accesses;
 };
 
 void iopt_init_table(struct io_pagetable *iopt);
@@ -140,6 +157,15 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain);
 int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access);
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access);
+int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
+		   unsigned long length, struct page **out_pages, bool write);
+void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long length);
+int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
+	    size_t len, bool write);
 /**
  * struct iopt_range_walker - what iopt_walk_usable_ranges() calls
  * @fn: called with each range; a non-zero return stops the walk
@@ -164,6 +190,8 @@ bool iommufd_pages_writable(struct iommufd_pages *pages);
 unsigned long iommufd_pages_uptr(struct iommufd_pages *pages);
 phys_addr_t iommufd_pages_phys(struct iommufd_pages *pages,
 			       unsigned long byte);
+struct page *iommufd_pages_page(struct iommufd_pages *pages,
+				unsigned long byte);
 
 /**
  * struct iommufd_ioas - an IO address space
@@ -185,6 +213,60 @@ static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
 		return ERR_CAST(obj);
 	return container_of(obj, struct iommufd_ioas, obj);
 }
+
+/**
+ * struct iommufd_hw_pagetable - an IOMMU domain that follows an IOAS
+ * @obj: the object header
+ * @ioas: the IOAS it follows; the HWPT holds it
+ * @domain: the domain, owned by the HWPT
+ * @auto_domain: made for one attachment, destroyed when it ends
+ */
+struct iommufd_hw_pagetable {
+	struct iommufd_object obj;
+	struct iommufd_ioas *ioas;
+	struct iommu_domain *domain;
+	bool auto_domain;
+};
+
+struct iommufd_hw_pagetable *
+iommufd_hw_pagetable_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			   struct iommu_domain *domain, bool auto_domain);
+void iommufd_hw_pagetable_destroy(struct iommufd_object *obj);
+
+/**
+ * struct iommufd_access - an emulated device's view of an IOAS
+ * @obj: the object header; its creator holds one more reference, so user
+ *       space cannot destroy it
+ * @ictx: the context, held for as long as the access exists
+ * @ops: the driver's callbacks
+ * @data: passed to them
+ * @ioas_lock: protects @ioas; held across a pin, unpin or copy
+ * @ioas: the IOAS attached, held, or NULL
+ * @iopt_node: on the IOAS's io_pagetable::accesses
+ */
+struct iommufd_access {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	const struct iommufd_access_ops *ops;
+	void *data;
+	struct mutex ioas_lock; /* protects ioas */
+	struct iommufd_ioas *ioas;
+	struct list_head iopt_node;
+};
+
+void iommufd_access_destroy_object(struct iommufd_object *obj);
+
+void iommufd_object_remove(struct iommufd_ctx *ictx,
+			   struct iommufd_object *obj);
+void iommufd_object_destroy_if_unused(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj);
+struct iommufd_ctx *iommufd_file_ctx(struct file *file);
+
+#ifdef CONFIG_IOMMUFD_TEST
+int iommufd_test(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
+extern unsigned long iommufd_test_pin_batch;
+#endif
 
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);

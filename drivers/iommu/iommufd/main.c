@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) "iommufd: " fmt
 
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -17,6 +18,9 @@
 #include <uapi/linux/iommufd.h>
 
 #include "iommufd_private.h"
+#ifdef CONFIG_IOMMUFD_TEST
+#include "iommufd_test.h"
+#endif
 
 struct iommufd_object_ops {
 	void (*destroy)(struct iommufd_object *obj);
@@ -26,6 +30,17 @@ static const struct iommufd_object_ops iommufd_object_ops[] = {
 	[IOMMUFD_OBJ_IOAS] = {
 		.destroy = iommufd_ioas_destroy,
 	},
+	[IOMMUFD_OBJ_HWPT_PAGING] = {
+		.destroy = iommufd_hw_pagetable_destroy,
+	},
+	[IOMMUFD_OBJ_ACCESS] = {
+		.destroy = iommufd_access_destroy_object,
+	},
+#ifdef CONFIG_IOMMUFD_TEST
+	[IOMMUFD_OBJ_SELFTEST] = {
+		.destroy = iommufd_selftest_destroy,
+	},
+#endif
 };
 
 /*
@@ -128,6 +143,54 @@ static void iommufd_object_destroy(struct iommufd_object *obj)
 {
 	iommufd_object_ops[obj->type].destroy(obj);
 	kfree(obj);
+}
+
+/**
+ * iommufd_object_remove() - remove and destroy an object the kernel owns
+ * @ictx: the context
+ * @obj: an object whose owner has dropped its own reference
+ *
+ * A command may hold the object for a moment (it looked it up); that is
+ * waited for.  A reference held for longer is a bug: after a while the
+ * object is left for the file's release to destroy.
+ */
+void iommufd_object_remove(struct iommufd_ctx *ictx,
+			   struct iommufd_object *obj)
+{
+	unsigned int tries;
+	bool removed;
+
+	for (tries = 0; tries != 10000; tries++) {
+		xa_lock(&ictx->objects);
+		removed = iommufd_object_try_remove(ictx, obj);
+		xa_unlock(&ictx->objects);
+		if (removed) {
+			iommufd_object_destroy(obj);
+			return;
+		}
+		usleep_range(100, 200);
+	}
+	WARN(1, "iommufd: object %u still in use\n", obj->id);
+}
+
+/**
+ * iommufd_object_destroy_if_unused() - destroy an object nothing holds
+ * @ictx: the context
+ * @obj: the object
+ *
+ * For objects that end with their last user, such as a HWPT made for an
+ * attachment: when another user still holds @obj, it stays.
+ */
+void iommufd_object_destroy_if_unused(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	bool removed;
+
+	xa_lock(&ictx->objects);
+	removed = iommufd_object_try_remove(ictx, obj);
+	xa_unlock(&ictx->objects);
+	if (removed)
+		iommufd_object_destroy(obj);
 }
 
 static int iommufd_destroy(struct iommufd_ucmd *ucmd)
@@ -275,6 +338,9 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 
 /* Big enough for every command's struct; checked for each at build time. */
 union iommufd_ucmd_buffer {
+#ifdef CONFIG_IOMMUFD_TEST
+	struct iommu_test_cmd test;
+#endif
 	struct iommu_destroy destroy;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
@@ -325,6 +391,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap,
 		   struct iommu_ioas_unmap, length),
 	IOMMUFD_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
+#ifdef CONFIG_IOMMUFD_TEST
+	IOMMUFD_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
+#endif
 };
 
 static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -367,6 +436,14 @@ static const struct file_operations iommufd_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/* The context of a /dev/iommu file, or NULL for any other file. */
+struct iommufd_ctx *iommufd_file_ctx(struct file *file)
+{
+	if (file->f_op != &iommufd_fops)
+		return NULL;
+	return file->private_data;
+}
+
 static struct miscdevice iommufd_misc_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "iommu",
@@ -389,4 +466,5 @@ module_init(iommufd_init);
 module_exit(iommufd_exit);
 
 MODULE_DESCRIPTION("I/O address space management for user space (/dev/iommu)");
+MODULE_IMPORT_NS(IOMMUFD);
 MODULE_LICENSE("GPL");

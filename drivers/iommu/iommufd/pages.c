@@ -26,6 +26,14 @@
 /* Pages pinned per call, so that a large pin can be interrupted. */
 #define IOMMUFD_PIN_BATCH 512
 
+#ifdef CONFIG_IOMMUFD_TEST
+/* The selftest shrinks the batches to reach the loop's edge cases. */
+unsigned long iommufd_test_pin_batch = IOMMUFD_PIN_BATCH;
+#define iommufd_pin_batch() READ_ONCE(iommufd_test_pin_batch)
+#else
+#define iommufd_pin_batch() IOMMUFD_PIN_BATCH
+#endif
+
 /**
  * struct iommufd_pages - a pinned range of user memory
  * @kref: one reference per area mapping it, and per pin in progress
@@ -128,6 +136,26 @@ static void iommufd_pages_free(struct iommufd_pages *pages)
 	kfree(pages);
 }
 
+/*
+ * Pin one batch.  A read-only pin of a private writable mapping is taken
+ * for write: 6.1's GUP does not break COW for read-only long-term pins of
+ * file-backed private pages, so a later write by the process would move it
+ * to a new page and the device would keep reading the old one.  Where the
+ * mapping is not writable, the read-only pin is all there is.
+ */
+static int iommufd_pin_batch_pages(unsigned long start, int n,
+				   unsigned int gup_flags, struct page **out)
+{
+	int rc;
+
+	if (gup_flags & FOLL_WRITE)
+		return pin_user_pages_fast(start, n, gup_flags, out);
+	rc = pin_user_pages_fast(start, n, gup_flags | FOLL_WRITE, out);
+	if (rc > 0)
+		return rc;
+	return pin_user_pages_fast(start, n, gup_flags, out);
+}
+
 /**
  * iommufd_pages_pin() - pin and charge user memory
  * @ictx: the context, for its accounting mode
@@ -183,14 +211,14 @@ struct iommufd_pages *iommufd_pages_pin(struct iommufd_ctx *ictx,
 
 	for (done = 0; done < pages->npages;) {
 		int n = min_t(unsigned long, pages->npages - done,
-			      IOMMUFD_PIN_BATCH);
+			      iommufd_pin_batch());
 
 		if (fatal_signal_pending(current)) {
 			rc = -EINTR;
 			goto err_unpin;
 		}
-		n = pin_user_pages_fast(first + (done << PAGE_SHIFT), n,
-					gup_flags, pages->pages + done);
+		n = iommufd_pin_batch_pages(first + (done << PAGE_SHIFT), n,
+					    gup_flags, pages->pages + done);
 		if (n <= 0) {
 			rc = n ? n : -EFAULT;
 			goto err_unpin;
@@ -241,6 +269,13 @@ unsigned long iommufd_pages_uptr(struct iommufd_pages *pages)
 /* Physical address of byte @byte of the pinned range. */
 phys_addr_t iommufd_pages_phys(struct iommufd_pages *pages, unsigned long byte)
 {
-	return page_to_phys(pages->pages[byte >> PAGE_SHIFT]) +
+	return page_to_phys(iommufd_pages_page(pages, byte)) +
 	       (byte & ~PAGE_MASK);
+}
+
+/* The page holding byte @byte of the pinned range. */
+struct page *iommufd_pages_page(struct iommufd_pages *pages,
+				unsigned long byte)
+{
+	return pages->pages[byte >> PAGE_SHIFT];
 }
