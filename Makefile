@@ -13,8 +13,9 @@ T		?=
 TIMEOUT		?= 900
 # Our kselftest directories, built and run in the guest
 export KSELFTEST_TARGETS := vfio iommu
-# uAPI headers that must stay binary-identical to upstream's (make abi)
-ABI_HEADERS	:= include/uapi/linux/iommufd.h
+# uAPI headers, and the test-only command header of the mock, that must stay
+# binary-identical to upstream's (make abi)
+ABI_HEADERS	:= include/uapi/linux/iommufd.h drivers/iommu/iommufd/iommufd_test.h
 
 ifeq ($(ARCH),x86_64)
 FRAGS		:= configs/x86_64.config
@@ -33,7 +34,7 @@ export CCACHE_MAXSIZE	?= 8G
 export CCACHE_NOHASHDIR	:= 1
 
 .PHONY: all setup prepare abi kernel initramfs run check check-debug series \
-	series-check lint clean distclean help
+	series-check lint clean distclean help upstream-selftests check-upstream
 
 all: kernel
 
@@ -42,6 +43,7 @@ help:
 	@echo "make check        build, boot, run every test; last line 'N passed, N failed'"
 	@echo "make check T=NAME run one kselftest program or one KUnit suite"
 	@echo "make check-debug  make check on a KASAN/lockdep/kmemleak kernel"
+	@echo "make check-upstream  boot and run upstream 6.12's own iommufd selftests, unmodified"
 	@echo "make series       export the work as a git format-patch series"
 	@echo "make series-check apply the series with git am to a pristine base and build it"
 	@echo "make lint         checkpatch --strict over the series, sparse over our files"
@@ -72,6 +74,18 @@ check: abi initramfs
 	@harness/boot.sh --mode check --kernel $(OBJ)/arch/x86/boot/bzImage \
 		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check --timeout $(TIMEOUT) \
 		$(if $(T),--test $(T)) --parser $(SRC)/tools/testing/kunit
+
+# Upstream Linux 6.12's iommufd selftests, built from linux-source-6.12 (not
+# part of the series) and run in the guest as they are.
+upstream-selftests: setup
+	@harness/upstream-selftests.sh $(CACHE) $(OUT)/upstream
+
+check-upstream: abi kernel upstream-selftests
+	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-upstream.cpio \
+		$(OUT)/upstream
+	@harness/boot.sh --mode upstream --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs-upstream.cpio --out $(OUT)/check-upstream \
+		--timeout $(TIMEOUT)
 
 check-debug:
 	@$(MAKE) --no-print-directory check FLAVOR=debug

@@ -8,13 +8,20 @@ headers defines must have upstream's layout and value.  Comparing the text
 would not do (our comments and wording differ on purpose), so this parses
 our header, writes a C probe that prints each struct's size and alignment,
 each member's offset and size, each constant's value and each ioctl number,
-builds it with the host gcc (hence the x86-64 layout) against our header and
-against upstream's, runs both and compares.  A name upstream lacks is an
-error too.
+builds it with the host gcc against our header and against upstream's, runs
+both and compares.  A name upstream lacks is an error too.  The probes are
+built for x86-64, and again for i386 (gcc -m32) when gcc can build and run
+such a program (gcc-multilib), so that 32-bit user space's layouts, where a
+__u64 is aligned to 4 bytes, are proven too.
 
-usage: abi_check.py CACHE_DIR HEADER...   (HEADER: .../include/uapi/*/*.h)
-Upstream's copies come from Debian's linux-source-6.12 tarball, extracted
-into CACHE_DIR/upstream-6.12/ once per package version.
+usage: abi_check.py CACHE_DIR HEADER...
+A HEADER is a file of a kernel tree: either under include/uapi/ (its
+upstream counterpart is the same include/uapi/ name), or any other header
+with the same relative path upstream, such as the test-only
+drivers/iommu/iommufd/iommufd_test.h.  Upstream's copies, and upstream's
+include/uapi/ for what a header includes, come from Debian's
+linux-source-6.12 tarball, extracted into CACHE_DIR/upstream-6.12/ once per
+package version.
 """
 import os
 import re
@@ -31,12 +38,14 @@ TARBALL = f'/usr/src/{PKG}.tar.xz'
 # else is needed.
 # Warnings are silenced: only whether a probe compiles matters.
 CC = ['gcc', '-std=gnu11', '-w', '-D__user=']
+# The user-space ABIs the probes are built for: the name and gcc's flags.
+X86_64, I386 = ('x86-64', []), ('i386', ['-m32'])
 
 # The probe prints "key<TAB>value" lines.  N: an integer of either sign,
 # exactly; H: an ioctl number in hex; S: a string.
 PRELUDE = r'''#include <stddef.h>
 #include <stdio.h>
-#include <%s>
+#include %s
 #define N(k, x) printf("%%s\t%%s%%llu\n", k, (x) < 0 ? "-" : "", \
 	(x) < 0 ? 0ULL - (unsigned long long)(x) : (unsigned long long)(x))
 #define H(k, x) printf("%%s\t0x%%llx\n", k, (unsigned long long)(x))
@@ -47,6 +56,8 @@ int main(void)
 
 DEFINE = re.compile(r'#\s*define\s+(\w+)(\()?(.*)', re.S)
 IOCTL = re.compile(r'\b_IO(?:R|W|WR)?\s*\(')
+# A uAPI header's path in its tree; what follows include/uapi/ is its name.
+UAPI = re.compile(r'(?:arch/[^/]+/)?include/uapi/(.+)')
 AGGREGATE = re.compile(r'\b(struct|union|enum)\s+(\w+)?\s*\{')
 PAIRS = {'{': '}', '(': ')', '[': ']'}
 
@@ -167,37 +178,39 @@ def parse(path):
     return items
 
 
-def build(tmp, include, items, exe=None):
+def build(tmp, include, items, flags, exe=None):
     """Compile a probe of items; return (ok, gcc's first error)."""
     src = os.path.join(tmp, 'probe.c')
     with open(src, 'w') as f:
         f.write(PRELUDE % include + ''.join(f'\t{it[3]};\n' for it in items)
                 + '\treturn 0;\n}\n')
-    r = subprocess.run(CC + ['-I', tmp, src] + (['-o', exe] if exe else
-                       ['-fsyntax-only']), capture_output=True, text=True)
+    r = subprocess.run(CC + flags + ['-I', tmp, src] +
+                       (['-o', exe] if exe else ['-fsyntax-only']),
+                       capture_output=True, text=True)
     errs = [ln.split('error: ', 1)[1] for ln in r.stderr.splitlines()
             if 'error: ' in ln]
     return r.returncode == 0, (errs or [r.stderr.strip()])[0]
 
 
-def broken(tmp, include, items):
+def broken(tmp, include, items, flags):
     """[(item, error)] of the items that do not compile, found by halving,
     so that one missing name costs a few compilations, not one per item."""
-    ok, err = build(tmp, include, items)
+    ok, err = build(tmp, include, items, flags)
     if ok or len(items) == 1:
         return [] if ok else [(items[0], err)]
     half = len(items) // 2
-    return broken(tmp, include, items[:half]) + broken(tmp, include, items[half:])
+    return (broken(tmp, include, items[:half], flags) +
+            broken(tmp, include, items[half:], flags))
 
 
-def run(tmp, include, items):
+def run(tmp, include, items, flags):
     """({key: value} that the probe prints, [(item, error)] left out)."""
-    ok, err = build(tmp, include, [])
+    ok, err = build(tmp, include, [], flags)
     if not ok:
         die(f'{include} does not compile on its own: {err}')
-    bad = broken(tmp, include, items)
+    bad = broken(tmp, include, items, flags)
     left = [it for it in items if it not in [b for b, _ in bad]]
-    ok, err = build(tmp, include, left, os.path.join(tmp, 'probe'))
+    ok, err = build(tmp, include, left, flags, os.path.join(tmp, 'probe'))
     if not ok:
         die(f'the probe of {include} does not compile: {err}')
     out = subprocess.run([os.path.join(tmp, 'probe')], capture_output=True,
@@ -206,16 +219,24 @@ def run(tmp, include, items):
 
 
 def upstream(cache, rels):
-    """Extract the upstream headers, again when the package version moves."""
+    """Extract upstream's files or directories rels (tree-relative paths),
+    all again when the package version moves.  .version holds the version;
+    .extracted each path extracted whole, so that a directory counts only
+    once all of it is there."""
     ver = subprocess.run(['dpkg-query', '-W', '-f=${Version}', PKG],
                          capture_output=True, text=True).stdout.strip()
     if not ver:
         die(f'{PKG} is not installed (make setup installs it)')
     root = os.path.join(cache, 'upstream-6.12')
     tree, stamp = os.path.join(root, PKG), os.path.join(root, '.version')
+    listed = os.path.join(root, '.extracted')
     if not os.path.isfile(stamp) or open(stamp).read().strip() != ver:
         shutil.rmtree(root, ignore_errors=True)
-    need = [r for r in rels if not os.path.isfile(os.path.join(tree, r))]
+    done = open(listed).read().split() if os.path.isfile(listed) else []
+    need = [r for r in rels if not os.path.exists(os.path.join(tree, r))
+            or not any(r == d or r.startswith(d + '/') for d in done)]
+    # A file of a directory that is extracted anyway is not named again.
+    need = [r for r in need if not any(r.startswith(d + '/') for d in need)]
     if need:
         print(f'abi: extracting {" ".join(need)} of {PKG} {ver}', file=sys.stderr)
         os.makedirs(root, exist_ok=True)
@@ -226,67 +247,145 @@ def upstream(cache, rels):
             die(f'cannot extract from {TARBALL}: {r.stderr.strip()}')
         with open(stamp, 'w') as f:
             f.write(ver + '\n')
+        with open(listed, 'w') as f:
+            f.write(''.join(f'{r}\n' for r in sorted(set(done + need))))
     return tree, ver
 
 
-def compare(name, path, ours, theirs, release):
-    """Print the differences, or the summary; return whether identical."""
-    items, errors, skip, missing = parse(path), [], set(), {}
-    got, bad = run(ours, name, items)
-    for (cat, sym, _, _), err in bad:
-        skip.add(sym)           # a define that is no integer constant
-        if cat != 'int?':
-            errors.append(f'{sym}: does not compile against our own header '
-                          f'(a parser bug?): {err}')
-    items = [it for it in items if it[1] not in skip]
-    want, bad = run(theirs, name, items)
-    for (_, sym, _, _), err in bad:
-        missing.setdefault(sym, err)
-    for sym, err in missing.items():
-        if sym.split('.')[0] == sym or sym.split('.')[0] not in missing:
-            errors.append(f'{sym}: not in upstream: {err}')
-    errors += [f'{sym}: {key} is {got[key]} here, {want[key]} upstream'
-               for _, sym, key, _ in items
-               if sym not in missing and got[key] != want[key]]
-    base = os.path.basename(name)
-    for e in errors:
-        print(f'abi: {base}: {e}')
+def compare(base, path, ours, theirs, release, abis):
+    """Print the differences, or the summary; return whether identical.
+    ours and theirs are (include directory, #include operand) of a side."""
+    items, errors, skip = parse(path), {}, set()
+
+    def error(abi, msg):
+        # A difference found for several ABIs is printed once, naming them.
+        errors.setdefault(msg, []).append(abi)
+
+    for abi, flags in abis:
+        got, bad = run(*ours, items, flags)
+        for (cat, sym, _, _), err in bad:
+            skip.add(sym)       # a define that is no integer constant
+            if cat != 'int?':
+                error(abi, f'{sym}: does not compile against our own header '
+                      f'(a parser bug?): {err}')
+        left = [it for it in items if it[1] not in skip]
+        want, bad = run(*theirs, left, flags)
+        missing = {}
+        for (_, sym, _, _), err in bad:
+            missing.setdefault(sym, err)
+        for sym, err in missing.items():
+            # Only the outermost missing name: a struct's members, or a
+            # member's own members, would only repeat it.
+            parts = sym.replace('[0]', '').split('.')
+            if not any('.'.join(parts[:k]) in missing
+                       for k in range(1, len(parts))):
+                error(abi, f'{sym}: not in upstream: {err}')
+        for _, sym, key, _ in left:
+            if sym not in missing and got[key] != want[key]:
+                error(abi, f'{sym}: {key} is {got[key]} here, '
+                      f'{want[key]} upstream')
+    names = ', '.join(abi for abi, _ in abis)
+    for msg, where in errors.items():
+        print(f'abi: {base}: {", ".join(where)}: {msg}')
     if errors:
         print(f'abi: {base}: {len(errors)} differences from {release}')
         return False
+    items = [it for it in items if it[1] not in skip]
     n = {c: len({it[1] for it in items if it[0] == c})
          for c in ('struct', 'member', 'const', 'int?', 'ioctl')}
     print(f'abi: {base}: {n["struct"]} structs, {n["member"]} members, '
           f'{n["const"] + n["int?"]} constants, {n["ioctl"]} ioctls '
-          f'identical to {release}')
+          f'identical to {release} ({names})')
     if skip:
         print(f'abi: {base}: not integer constants, not compared: '
               + ' '.join(sorted(skip)))
     return True
 
 
+def tree_of(path):
+    """(root of the kernel tree that holds the header path, its path in
+    that tree), which is also the path of its upstream counterpart."""
+    path = os.path.abspath(path)
+    if not path.endswith('.h') or not os.path.isfile(path):
+        die(f'{path}: not a header file')
+    if (m := re.fullmatch(r'(.*)/(include/uapi/.+)', path)):
+        root, rel = m.groups()
+        if (a := re.fullmatch(r'(.*)/(arch/[^/]+)', root)):
+            root, rel = a.group(1), f'{a.group(2)}/{rel}'
+        return root, rel
+    # Any other header: the tree is the nearest directory above it that
+    # has an include/uapi/.
+    root = os.path.dirname(path)
+    while not os.path.isdir(os.path.join(root, 'include', 'uapi')):
+        if root == os.path.dirname(root):
+            die(f'{path}: in no kernel tree (no include/uapi/ above it)')
+        root = os.path.dirname(root)
+    return root, os.path.relpath(path, root)
+
+
+def lay_out(d, root, rel):
+    """Make d the probe's include directory for the header rel of the tree
+    at root: the header itself when it is a uAPI header, and each uAPI
+    header of that tree that it includes, so that each side sees its own
+    (<linux/iommufd.h> for iommufd_test.h); the rest comes from the
+    system's /usr/include.  Return the #include operand of the header: a
+    uAPI header by its name, <linux/x.h>; any other by its path, as the
+    selftests include iommufd_test.h."""
+    path = os.path.join(root, rel)
+    if re.search(r'["\\\n]', path):
+        die(f'{path}: a path a C string cannot hold as it is')
+    incs = re.findall(r'^\s*#\s*include\s*<([^>]+)>', open(path).read(), re.M)
+    uapi = [(i, os.path.join(root, 'include/uapi', i)) for i in incs]
+    if (m := UAPI.fullmatch(rel)):
+        uapi.append((m.group(1), path))
+    for inc, src in uapi:
+        if os.path.isfile(src):
+            os.makedirs(os.path.dirname(os.path.join(d, inc)), exist_ok=True)
+            shutil.copy(src, os.path.join(d, inc))
+    return f'<{m.group(1)}>' if m else f'"{path}"'
+
+
+def i386():
+    """Whether gcc can build and run a 32-bit program (gcc-multilib)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, 't.c'), os.path.join(tmp, 't')
+        with open(src, 'w') as f:
+            f.write('#include <stdio.h>\nint main(void) { return 0; }\n')
+        try:
+            return (subprocess.run(CC + I386[1] + [src, '-o', exe],
+                                   capture_output=True).returncode == 0 and
+                    subprocess.run([exe], capture_output=True).returncode == 0)
+        except OSError:
+            return False
+
+
 def main():
     if len(sys.argv) < 3:
         die('usage: abi_check.py CACHE_DIR HEADER...')
-    headers = {}                # include name (linux/x.h) -> our file
-    for h in sys.argv[2:]:
-        m = re.search(r'(?:^|/)include/uapi/(.+\.h)$', os.path.abspath(h))
-        if not m or not os.path.isfile(h):
-            die(f'{h}: not a file under include/uapi/')
-        headers[m.group(1)] = h
-    tree, ver = upstream(sys.argv[1], [f'include/uapi/{i}' for i in headers])
+    headers = [tree_of(h) for h in sys.argv[2:]]  # (our root, rel)
+    # The headers, and upstream's include/uapi/ for what they include.
+    tree, ver = upstream(sys.argv[1], ['include/uapi'] +
+                         [rel for _, rel in headers])
+    abis = [X86_64]
+    if i386():
+        abis.append(I386)
+    else:
+        print('abi: gcc -m32 cannot build and run a program (gcc-multilib '
+              'is missing?): i386 layouts not checked', file=sys.stderr)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        # Each side gets a directory laid out as include/uapi, first on the
-        # include path, so that <linux/x.h> is the header under test (ours
-        # or upstream's); the rest comes from the system's /usr/include.
-        ours, theirs = os.path.join(tmp, 'ours'), os.path.join(tmp, 'upstream')
-        for inc, h in headers.items():
-            for d, src in ((ours, h), (theirs, f'{tree}/include/uapi/{inc}')):
-                os.makedirs(os.path.dirname(os.path.join(d, inc)), exist_ok=True)
-                shutil.copy(src, os.path.join(d, inc))
-        for inc, h in headers.items():
-            ok &= compare(inc, h, ours, theirs, f'{PKG} {ver}')
+        for k, (root, rel) in enumerate(headers):
+            if not os.path.isfile(os.path.join(tree, rel)):
+                die(f'{rel}: not in {PKG} {ver}')
+            # Each side gets its own include directory, first on the
+            # include path: ours from our tree, upstream's from 6.12's.
+            sides = []
+            for name, r in (('ours', root), ('upstream', tree)):
+                d = os.path.join(tmp, str(k), name)
+                os.makedirs(d)
+                sides.append((d, lay_out(d, r, rel)))
+            ok &= compare(os.path.basename(rel), os.path.join(root, rel),
+                          *sides, f'{PKG} {ver}', abis)
     sys.exit(0 if ok else 1)
 
 

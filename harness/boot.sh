@@ -11,7 +11,7 @@
 #                        -> 04:01.0 edu, 04:02.0 edu
 #                           one bus reset for both, one IOMMU group
 #
-# usage: boot.sh --mode run|check --kernel BZIMAGE --initrd CPIO --out DIR
+# usage: boot.sh --mode run|check|upstream --kernel BZIMAGE --initrd CPIO --out DIR
 #                [--timeout SEC] [--test NAME] [--parser KUNIT_TOOL_DIR]
 set -euo pipefail
 

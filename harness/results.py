@@ -8,6 +8,10 @@ channel (the kselftest runner's TAP).  Prints a line per test case, a line
 per kernel report, and last 'N passed, N failed' (', N skipped' when any
 were skipped).  Exits non-zero on any failure, report, time-out, or a
 machine that did not come up or finish.
+
+Mode 'upstream' (upstream's iommufd selftests, which the guest's init
+frames as the kselftest runner frames a collection) counts that TAP and
+not KUnit's: the built-in suites belong to mode 'check'.
 """
 import argparse
 import contextlib
@@ -110,7 +114,7 @@ def kunit_results(console, tool, tally):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--mode', choices=('run', 'check'), required=True)
+    ap.add_argument('--mode', choices=('run', 'check', 'upstream'), required=True)
     ap.add_argument('--qemu-rc', type=int, default=0)
     ap.add_argument('--console', required=True)
     ap.add_argument('--results', required=True)
@@ -129,6 +133,9 @@ def main():
         cases = kunit_results(console, args.kunit_tool, tally)
         if args.test and not progs and not cases:
             tally.add('fail', args.test, 'no kselftest program or KUnit suite of that name')
+    elif args.mode == 'upstream':
+        if not kselftest_results(results, tally):
+            tally.add('fail', 'upstream', 'no upstream selftest program ran')
     else:
         demo = [l for l in results if l.startswith('harness: demo exit=')]
         rc = int(demo[-1].split('=')[1]) if demo else -1

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(build-essential flex bison bc cpio rsync kmod xz-utils python3 perl
-      libelf-dev libssl-dev ccache sparse busybox-static
+      libelf-dev libssl-dev ccache sparse busybox-static gcc-multilib
       linux-source-6.1 linux-source-6.12)
 qemu_min=10
 
