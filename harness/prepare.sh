@@ -52,7 +52,8 @@ fi
 	done)
 
 # Sanity: the base must not have been written through a hard link.
-if [ -n "$(find "$base" -newer "$base/.pristine" -type f -print -quit)" ]; then
+if [ -n "$(find "$base" -newer "$base/.pristine" -type f \
+		! -name ".checkpatch-camelcase.*" -print -quit)" ]; then
 	echo "prepare: the base tree $base was modified; remove it to unpack again" >&2
 	exit 1
 fi

@@ -4,8 +4,10 @@
  *
  * Three interval trees, all under io_pagetable::iova_rwsem:
  *  - areas: what is mapped.  An area maps a contiguous IOVA range to a slice
- *    of one struct iommufd_pages (pinned user memory).  Areas never overlap
- *    and are created and removed whole: user space cannot cut one.
+ *    of one struct iommufd_pages (user memory).  Areas never overlap and
+ *    are created and removed whole: user space cannot cut one.  While the
+ *    IOAS has a domain or an emulated device that pins, every area holds
+ *    its memory pinned; with neither, nothing is pinned.
  *  - reserved: IOVAs nothing may be mapped at (e.g. a device's MSI window),
  *    each tagged with the owner that added it.
  *  - allowed: when not empty, the only ranges in which the kernel chooses
@@ -24,11 +26,12 @@
 /**
  * struct iopt_area - one mapping
  * @node: the IOVA range, inclusive
- * @pages: the pinned memory it maps; the area holds a reference
+ * @pages: the memory it maps; the area holds a reference
  * @start_byte: offset of the area's first byte in @pages
  * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE
  * @num_accesses: pins of emulated devices inside the area; it cannot be
  *                unmapped until they are released
+ * @pinned: the area holds a pin of @pages (see iopt_needs_pins())
  * @unmap_link: on a private list while being unmapped
  */
 struct iopt_area {
@@ -37,6 +40,7 @@ struct iopt_area {
 	unsigned long start_byte;
 	int iommu_prot;
 	atomic_t num_accesses;
+	bool pinned;
 	struct list_head unmap_link;
 };
 
@@ -67,6 +71,62 @@ static struct iopt_area *iopt_area_next(struct iopt_area *area,
 
 	node = interval_tree_iter_next(&area->node, start, last);
 	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+/* Areas hold their memory pinned while something needs the pages. */
+static bool iopt_needs_pins(struct io_pagetable *iopt)
+{
+	return !xa_empty(&iopt->domains) || iopt->pinning_accesses;
+}
+
+static int iopt_area_pin(struct iopt_area *area)
+{
+	int rc = iommufd_pages_pin(area->pages);
+
+	if (!rc)
+		area->pinned = true;
+	return rc;
+}
+
+static void iopt_area_unpin(struct iopt_area *area)
+{
+	if (area->pinned)
+		iommufd_pages_unpin(area->pages);
+	area->pinned = false;
+}
+
+/*
+ * The IOAS starts needing pinned memory: pin every area, or none.  Called
+ * with both locks held for write.
+ */
+static int iopt_pin_all(struct io_pagetable *iopt)
+{
+	struct iopt_area *area, *undo;
+	int rc;
+
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX)) {
+		rc = iopt_area_pin(area);
+		if (rc)
+			goto err_unpin;
+	}
+	return 0;
+
+err_unpin:
+	for (undo = iopt_area_first(iopt, 0, ULONG_MAX); undo != area;
+	     undo = iopt_area_next(undo, 0, ULONG_MAX))
+		iopt_area_unpin(undo);
+	return rc;
+}
+
+/* Nothing needs the IOAS's memory pinned any more. */
+static void iopt_unpin_all(struct io_pagetable *iopt)
+{
+	struct iopt_area *area;
+
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX))
+		iopt_area_unpin(area);
 }
 
 void iopt_init_table(struct io_pagetable *iopt)
@@ -375,9 +435,16 @@ static int iopt_map_slices(struct io_pagetable *iopt, struct iopt_slice *slices,
 		area->start_byte = slices[i].start_byte;
 		area->iommu_prot = iommu_prot;
 		area->pages = slices[i].pages;
-		rc = iopt_area_fill_domains(iopt, area);
-		if (rc)
-			goto err_remove;
+		if (iopt_needs_pins(iopt)) {
+			rc = iopt_area_pin(area);
+			if (rc)
+				goto err_remove;
+			rc = iopt_area_fill_domains(iopt, area);
+			if (rc) {
+				iopt_area_unpin(area);
+				goto err_remove;
+			}
+		}
 		iommufd_pages_get(area->pages);
 		interval_tree_insert(&area->node, &iopt->area_itree);
 	}
@@ -389,6 +456,7 @@ err_remove:
 	while (i--) {
 		interval_tree_remove(&areas[i]->node, &iopt->area_itree);
 		iopt_area_unfill_domains(iopt, areas[i]);
+		iopt_area_unpin(areas[i]);
 		iommufd_pages_put(areas[i]->pages);
 	}
 out_unlock:
@@ -402,7 +470,7 @@ out_free:
 }
 
 /**
- * iopt_map_user_pages() - pin user memory and map it
+ * iopt_map_user_pages() - map user memory
  * @ictx: the context, for its accounting mode
  * @iopt: the IOVA space
  * @iova: in: the IOVA if @fixed_iova; out: where it was mapped
@@ -411,11 +479,11 @@ out_free:
  * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE
  * @fixed_iova: map at *@iova rather than choosing an IOVA
  *
- * The memory is pinned before the IOVA space is locked, so that a large
- * mapping does not hold up the users of the IOAS while it faults pages in.
+ * The memory is pinned if the IOAS has a domain or a pinning access.
  *
- * Return: 0, or -errno: EFAULT (memory not there or not writable),
- * ENOMEM (RLIMIT_MEMLOCK), EEXIST/EINVAL/EOVERFLOW (IOVA), ENOSPC (no IOVA).
+ * Return: 0, or -errno: EFAULT (memory not there or not writable, when
+ * pinned), ENOMEM (RLIMIT_MEMLOCK, when pinned), EEXIST/EINVAL/EOVERFLOW
+ * (IOVA), ENOSPC (no IOVA).
  */
 int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			unsigned long *iova, unsigned long uptr,
@@ -427,8 +495,8 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	if (fixed_iova && *iova + (length - 1) < *iova)
 		return -EOVERFLOW;
 
-	slice.pages = iommufd_pages_pin(ictx, uptr, length,
-					iommu_prot & IOMMU_WRITE);
+	slice.pages = iommufd_pages_create(ictx, uptr, length,
+					   iommu_prot & IOMMU_WRITE);
 	if (IS_ERR(slice.pages))
 		return PTR_ERR(slice.pages);
 	slice.start_byte = uptr % PAGE_SIZE;
@@ -450,7 +518,7 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
  * @iommu_prot: protection of the new mappings
  * @fixed_iova: map at *@dst_iova rather than choosing an IOVA
  *
- * The pinned memory is shared, not pinned again.  @dst and @src may be the
+ * The memory is shared, never pinned twice.  @dst and @src may be the
  * same IOVA space.
  *
  * Return: 0 or -errno; ENOENT if the source range is not entirely mapped.
@@ -471,7 +539,7 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 	if (fixed_iova && *dst_iova + (length - 1) < *dst_iova)
 		return -EOVERFLOW;
 
-	/* Collect the slices of pinned memory behind the source range. */
+	/* Collect the slices of memory behind the source range. */
 	down_read(&src->iova_rwsem);
 	for (area = iopt_area_first(src, src_iova, last), cur = src_iova;
 	     area; area = iopt_area_next(area, src_iova, last)) {
@@ -581,6 +649,7 @@ again:
 
 	/* Unpinning can take long; nothing can reach these areas now. */
 	list_for_each_entry_safe(area, next, &doomed, unmap_link) {
+		iopt_area_unpin(area);
 		iommufd_pages_put(area->pages);
 		kfree(area);
 		cond_resched();
@@ -695,6 +764,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 {
 	unsigned long old_align;
 	struct iopt_area *area, *undo;
+	bool first_pin;
 	u32 index;
 	int rc;
 
@@ -704,6 +774,14 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
+
+	/* The domain needs the memory: pin it if nothing did yet. */
+	first_pin = !iopt_needs_pins(iopt);
+	if (first_pin) {
+		rc = iopt_pin_all(iopt);
+		if (rc)
+			goto out_unlock;
+	}
 
 	rc = iopt_reserve_outside_aperture(iopt, domain);
 	if (rc)
@@ -735,6 +813,8 @@ out_erase:
 	xa_erase(&iopt->domains, index);
 out_unreserve:
 	iopt_remove_reserved_iova(iopt, domain);
+	if (first_pin)
+		iopt_unpin_all(iopt);
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
@@ -769,6 +849,8 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		iopt_area_unmap_domain(iopt, area, domain);
 	xa_erase(&iopt->domains, index);
 	iopt_remove_reserved_iova(iopt, domain);
+	if (!iopt_needs_pins(iopt))
+		iopt_unpin_all(iopt);
 	/* A looser alignment is met by every mapping. */
 	WARN_ON(iopt_update_alignment(iopt));
 out_unlock:
@@ -824,12 +906,19 @@ int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
 	int rc = 0;
 
 	if (access->ops->needs_pin_pages) {
+		bool first_pin;
+
 		down_write(&iopt->domains_rwsem);
 		down_write(&iopt->iova_rwsem);
+		first_pin = !iopt_needs_pins(iopt);
 		iopt->pinning_accesses++;
 		rc = iopt_update_alignment(iopt);
-		if (rc)
+		if (!rc && first_pin)
+			rc = iopt_pin_all(iopt);
+		if (rc) {
 			iopt->pinning_accesses--;
+			WARN_ON(iopt_update_alignment(iopt));
+		}
 		up_write(&iopt->iova_rwsem);
 		up_write(&iopt->domains_rwsem);
 		if (rc)
@@ -857,6 +946,8 @@ void iopt_remove_access(struct io_pagetable *iopt,
 		down_write(&iopt->domains_rwsem);
 		down_write(&iopt->iova_rwsem);
 		iopt->pinning_accesses--;
+		if (!iopt_needs_pins(iopt))
+			iopt_unpin_all(iopt);
 		WARN_ON(iopt_update_alignment(iopt));
 		up_write(&iopt->iova_rwsem);
 		up_write(&iopt->domains_rwsem);
@@ -917,6 +1008,9 @@ static int iopt_pin_area(struct iopt_area *area, unsigned long from,
 
 	if (st->write && !(area->iommu_prot & IOMMU_WRITE))
 		return -EPERM;
+	/* A pinning access is attached, so every area is pinned. */
+	if (WARN_ON(!area->pinned))
+		return -EINVAL;
 	/* The IOAS is page aligned: each IOVA page is in one user page. */
 	for (iova = from; iova <= to && iova >= from;
 	     iova = ALIGN_DOWN(iova, PAGE_SIZE) + PAGE_SIZE)
@@ -1007,9 +1101,17 @@ static int iopt_rw_area(struct iopt_area *area, unsigned long from,
 	struct iopt_rw_state *st = arg;
 	unsigned long byte = iopt_area_byte(area, from);
 	unsigned long left = to - from + 1;
+	bool temp_pin = !area->pinned;
+	int rc;
 
 	if (st->write && !(area->iommu_prot & IOMMU_WRITE))
 		return -EPERM;
+	/* Nothing keeps this memory pinned: hold it for the copy. */
+	if (temp_pin) {
+		rc = iommufd_pages_pin(area->pages);
+		if (rc)
+			return rc;
+	}
 	while (left) {
 		unsigned long off = byte & ~PAGE_MASK;
 		unsigned long n = min(left, PAGE_SIZE - off);
@@ -1025,6 +1127,8 @@ static int iopt_rw_area(struct iopt_area *area, unsigned long from,
 		byte += n;
 		left -= n;
 	}
+	if (temp_pin)
+		iommufd_pages_unpin(area->pages);
 	return 0;
 }
 

@@ -180,10 +180,12 @@ struct iopt_range_walker {
 int iopt_walk_usable_ranges(struct io_pagetable *iopt,
 			    struct iopt_range_walker *walker);
 
-/* Pinned user memory shared by the areas that map it.  See pages.c. */
-struct iommufd_pages *iommufd_pages_pin(struct iommufd_ctx *ictx,
-					unsigned long uptr,
-					unsigned long length, bool writable);
+/* User memory shared by the areas that map it.  See pages.c. */
+struct iommufd_pages *iommufd_pages_create(struct iommufd_ctx *ictx,
+					   unsigned long uptr,
+					   unsigned long length, bool writable);
+int iommufd_pages_pin(struct iommufd_pages *pages);
+void iommufd_pages_unpin(struct iommufd_pages *pages);
 void iommufd_pages_get(struct iommufd_pages *pages);
 void iommufd_pages_put(struct iommufd_pages *pages);
 bool iommufd_pages_writable(struct iommufd_pages *pages);

@@ -155,11 +155,14 @@ enum iommufd_ioas_map_flags {
  * @iova: in with IOMMU_IOAS_MAP_FIXED_IOVA: where to map; out: where the
  *        memory was mapped
  *
- * Pins the user memory for as long as it is mapped, charging it to the
- * RLIMIT_MEMLOCK of the caller (see IOMMU_OPTION_RLIMIT_MODE), and maps it
- * in every page table that follows the IOAS.  The new mapping must not
- * overlap an existing one (EEXIST) nor a reserved IOVA (EINVAL).  Several
- * mappings of the same memory are allowed.
+ * Maps the user memory in every page table that follows the IOAS.  While
+ * one does (or an emulated device pins pages), the memory is pinned and
+ * charged to the caller's RLIMIT_MEMLOCK (see IOMMU_OPTION_RLIMIT_MODE);
+ * an IOAS that nothing uses pins nothing.  The new mapping must not overlap
+ * an existing one (EEXIST) nor a reserved IOVA (EINVAL), and IOVA, user
+ * address and length must be multiples of out_iova_alignment of
+ * IOMMU_IOAS_IOVA_RANGES (EINVAL).  Several mappings of the same memory
+ * are allowed.
  */
 struct iommu_ioas_map {
 	__u32 size;
@@ -185,8 +188,8 @@ struct iommu_ioas_map {
  *
  * Maps in @dst_ioas_id the memory that is mapped at
  * [@src_iova, @src_iova + @length) in @src_ioas_id, which must be mapped
- * entirely (ENOENT otherwise).  The pages pinned for the source are shared:
- * nothing is pinned or charged again.
+ * entirely (ENOENT otherwise).  The memory is shared with the source: it
+ * is never pinned or charged twice.
  */
 struct iommu_ioas_copy {
 	__u32 size;

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The IO address space uAPI of /dev/iommu, without any device attached.
+ * The IO address space uAPI of /dev/iommu, mostly without any device
+ * attached.
  *
  * Every command of include/uapi/linux/iommufd.h that works on an IOAS is
  * driven here through its rules: the common argument handling (size, tail,
  * bad pointers), object lifetime, IOVA ranges and allowed IOVAs, map, unmap
  * and copy, the two options, and how pinned memory is charged against
  * RLIMIT_MEMLOCK.  Each negative case names the exact errno it expects.
+ *
+ * As upstream, mapping user memory into an IOAS neither pins nor charges
+ * it, nor even looks at it: that happens only while the IOAS has an IOMMU
+ * domain or an emulated device that pins, and for the mappings already
+ * there when the first of them arrives.  The tests of pinning and charging
+ * attach a mock domain (IOMMU_TEST_CMD) to get there, and skip on a kernel
+ * without CONFIG_IOMMUFD_TEST.
  *
  * The harness runs every test in its own child process, so a test may drop
  * capabilities or lower rlimits without affecting the tests after it.
@@ -15,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +41,7 @@
 #include <linux/iommufd.h>
 
 #include "../kselftest_harness.h"
+#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
 
 /* Exit status with which the harness reports a test as skipped. */
 #define HARNESS_SKIPPED		255
@@ -39,6 +49,14 @@
 /* Where the fixed-IOVA tests put their mappings, in pages from IOVA_BASE. */
 #define IOVA_BASE		0x100000ULL
 #define IOVA(pages)		(IOVA_BASE + (uint64_t)(pages) * pg)
+
+/*
+ * Where the tests with a mock domain put theirs: a mock domain translates
+ * only [MOCK_APERTURE_START, MOCK_APERTURE_LAST], in IO pages of half a CPU
+ * page.
+ */
+#define MOCK_IOVA(pages)	((uint64_t)MOCK_APERTURE_START + \
+				 (uint64_t)(pages) * pg)
 
 /* An id no test allocates; fresh objects get small ids. */
 #define NO_SUCH_ID		0xfffffff0U
@@ -271,9 +289,91 @@ static int64_t option_get(int fd, uint32_t option_id, uint32_t object)
 	return rc ? rc : (int64_t)val;
 }
 
+/* ---- IOMMU_TEST_CMD, to give an IOAS something that needs pinned memory. */
+
+static int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return call(fd, IOMMU_TEST_CMD, cmd);
+}
+
+/* A mock device on a new mock domain attached to @ioas; *stdev its id. */
+static int mock_domain(int fd, uint32_t ioas, uint32_t *stdev)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = ioas,
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc)
+		*stdev = cmd.mock_domain.out_stdev_id;
+	return rc;
+}
+
+/* An emulated device on @ioas that pins pages; it lives as long as *afd. */
+static int pinning_access(int fd, uint32_t ioas, int *afd)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas,
+		.create_access = {
+			.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+		},
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc)
+		*afd = cmd.create_access.out_access_fd;
+	return rc;
+}
+
+/* 0 iff every page of the range is pinned exactly @refs times. */
+static int check_refs(int fd, const void *uptr, uint64_t len, uint32_t refs)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = {
+			.length = len,
+			.uptr = (uintptr_t)uptr,
+			.refs = refs,
+		},
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* False only when /dev/iommu answers but knows no IOMMU_TEST_CMD. */
+static bool have_test_cmd(void)
+{
+	struct iommu_test_cmd cmd = { .op = 0 };
+	int fd = open_iommufd();
+	bool known;
+
+	/* A failing open is for the fixture's own ASSERT to report. */
+	if (fd < 0)
+		return true;
+	/* Operation 0 does not exist: EOPNOTSUPP from a kernel with the mock. */
+	known = test_cmd(fd, &cmd) != -ENOTTY;
+	close(fd);
+	return known;
+}
+
+/* For the fixtures that need the mock, in place of SKIP_WITHOUT_IOMMUFD(). */
+#define SKIP_WITHOUT_MOCK()						\
+	do {								\
+		SKIP_WITHOUT_IOMMUFD();					\
+		if (!have_test_cmd())					\
+			SKIP(_exit(HARNESS_SKIPPED),			\
+			     "kernel without CONFIG_IOMMUFD_TEST");	\
+	} while (0)
+
 /* ---- Process helpers. */
 
-/* Private anonymous memory, faulted in, pattern-filled; NULL on failure. */
+/*
+ * Private anonymous memory in small pages (MD_CHECK_REFS does not count
+ * pins of huge pages), faulted in, pattern-filled; NULL on failure.
+ */
 static uint8_t *alloc_buf(size_t len)
 {
 	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -281,6 +381,8 @@ static uint8_t *alloc_buf(size_t len)
 
 	if (p == MAP_FAILED)
 		return NULL;
+	/* Fails without THP support, where it is not needed. */
+	madvise(p, len, MADV_NOHUGEPAGE);
 	memset(p, 0x5a, len);
 	return p;
 }
@@ -781,48 +883,50 @@ TEST_F(ioas, map_rejects_overlap_but_not_adjacency)
 	EXPECT_EQ(6 * pg, unmap_all(self->fd, self->ioas));
 }
 
-TEST_F(ioas, map_rejects_unmapped_user_memory)
+/*
+ * With nothing that needs the pages, a map only records the user VA: memory
+ * that is not there, or not writable, is found out when something pins it
+ * (see the pin fixture).
+ */
+TEST_F(ioas, map_of_unmapped_memory_works_without_domain)
 {
 	uint8_t *gone = alloc_buf(2 * pg);
-	uint8_t *half;
+	uint8_t *half = alloc_buf(2 * pg);
+	long vmpin = vmpin_kb();
 
 	ASSERT_NE(NULL, gone);
-	ASSERT_EQ(0, munmap(gone, 2 * pg));
-	EXPECT_EQ(-EFAULT, map_at(self->fd, self->ioas, gone, 2 * pg, IOVA(0)));
-
-	half = alloc_buf(2 * pg);
 	ASSERT_NE(NULL, half);
+	ASSERT_LE(0, vmpin);
+	ASSERT_EQ(0, munmap(gone, 2 * pg));
 	ASSERT_EQ(0, munmap(half + pg, pg));
-	EXPECT_EQ(-EFAULT, map_at(self->fd, self->ioas, half, 2 * pg, IOVA(0)));
 
-	/* The failures left the IOVA range free. */
-	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg, IOVA(0)));
-	EXPECT_EQ(2 * pg, unmap_all(self->fd, self->ioas));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, gone, 2 * pg, IOVA(0)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, half, 2 * pg, IOVA(4)));
+	/* Both are real mappings ... */
+	EXPECT_EQ(-EEXIST, map_at(self->fd, self->ioas, self->buf, pg,
+				  IOVA(1)));
+	EXPECT_EQ(-EEXIST, map_at(self->fd, self->ioas, self->buf, pg,
+				  IOVA(5)));
+	/* ... that pin nothing. */
+	EXPECT_EQ(vmpin, vmpin_kb());
+	EXPECT_EQ(2 * pg, unmap(self->fd, self->ioas, IOVA(0), 2 * pg));
+	EXPECT_EQ(2 * pg, unmap(self->fd, self->ioas, IOVA(4), 2 * pg));
 	munmap(half, pg);
 }
 
-TEST_F(ioas, map_writeable_needs_writable_memory)
+TEST_F(ioas, map_writeable_of_readonly_memory_works_without_domain)
 {
 	uint8_t *ro = alloc_buf(pg);
-	uint64_t iova = IOVA(0);
-	int rc;
+	uint64_t iova = IOVA(4);
 
 	ASSERT_NE(NULL, ro);
 	ASSERT_EQ(0, mprotect(ro, pg, PROT_READ));
 
-	rc = map(self->fd, self->ioas, FIXED_RW, ro, pg, &iova);
-	EXPECT_TRUE(rc == -EFAULT || rc == -EPERM)
-		TH_LOG("read-write map of read-only memory: %d", rc);
-	rc = map(self->fd, self->ioas,
-		 IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE, ro, pg,
-		 &iova);
-	EXPECT_TRUE(rc == -EFAULT || rc == -EPERM)
-		TH_LOG("write-only map of read-only memory: %d", rc);
-
+	EXPECT_EQ(0, map_at(self->fd, self->ioas, ro, pg, IOVA(0)));
 	EXPECT_EQ(0, map(self->fd, self->ioas,
-			 IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+			 IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE,
 			 ro, pg, &iova));
-	EXPECT_EQ(pg, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(2 * pg, unmap_all(self->fd, self->ioas));
 	munmap(ro, pg);
 }
 
@@ -1237,6 +1341,184 @@ TEST_F(ioas, forked_child_closing_fd_keeps_mappings)
 }
 
 /* =====================================================================
+ * What pinning finds out about the memory behind a mapping: a map checks
+ * it when the IOAS already has a mock domain, attaching the first domain or
+ * pinning access checks every mapping made before.
+ */
+FIXTURE(pin) {
+	int fd;
+	uint32_t ioas;
+	uint32_t stdev;
+	uint8_t *buf;
+};
+
+FIXTURE_SETUP(pin)
+{
+	self->fd = -1;
+	SKIP_WITHOUT_MOCK();
+	self->fd = open_iommufd();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+	self->buf = alloc_buf(BUF_PAGES * pg);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(pin)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->buf)
+		munmap(self->buf, BUF_PAGES * pg);
+}
+
+/* 0 iff @ioas reports the whole IOVA space, byte aligned: no domain. */
+static int check_no_domain_left(int fd, uint32_t ioas)
+{
+	struct iommu_iova_range r[2];
+	uint64_t alignment = 0;
+	uint32_t n = 2;
+	int rc = iova_ranges(fd, ioas, r, &n, &alignment);
+
+	if (rc)
+		return rc;
+	if (n != 1 || r[0].start != 0 || r[0].last != UINT64_MAX ||
+	    alignment != 1)
+		return -EINVAL;
+	return 0;
+}
+
+TEST_F(pin, map_rejects_unmapped_user_memory)
+{
+	uint8_t *gone = alloc_buf(2 * pg);
+	uint8_t *half = alloc_buf(2 * pg);
+
+	ASSERT_NE(NULL, gone);
+	ASSERT_NE(NULL, half);
+	ASSERT_EQ(0, munmap(gone, 2 * pg));
+	ASSERT_EQ(0, munmap(half + pg, pg));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+
+	EXPECT_EQ(-EFAULT, map_at(self->fd, self->ioas, gone, 2 * pg,
+				  MOCK_IOVA(0)));
+	EXPECT_EQ(-EFAULT, map_at(self->fd, self->ioas, half, 2 * pg,
+				  MOCK_IOVA(0)));
+	/* The page before the hole was not left pinned ... */
+	EXPECT_EQ(0, check_refs(self->fd, half, pg, 0));
+	/* ... and the IOVA range is free. */
+	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			    MOCK_IOVA(0)));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+	EXPECT_EQ(2 * pg, unmap_all(self->fd, self->ioas));
+	munmap(half, pg);
+}
+
+TEST_F(pin, map_writeable_needs_writable_memory)
+{
+	uint8_t *ro = alloc_buf(pg);
+	uint64_t iova = MOCK_IOVA(0);
+
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(0, mprotect(ro, pg, PROT_READ));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+
+	EXPECT_EQ(-EFAULT, map(self->fd, self->ioas, FIXED_RW, ro, pg, &iova));
+	EXPECT_EQ(-EFAULT, map(self->fd, self->ioas,
+			       IOMMU_IOAS_MAP_FIXED_IOVA |
+			       IOMMU_IOAS_MAP_WRITEABLE, ro, pg, &iova));
+	EXPECT_EQ(0, check_refs(self->fd, ro, pg, 0));
+
+	EXPECT_EQ(0, map(self->fd, self->ioas,
+			 IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+			 ro, pg, &iova));
+	EXPECT_EQ(0, check_refs(self->fd, ro, pg, 1));
+	EXPECT_EQ(pg, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(0, check_refs(self->fd, ro, pg, 0));
+	munmap(ro, pg);
+}
+
+TEST_F(pin, attach_over_unmapped_memory_is_efault)
+{
+	uint8_t *doomed = alloc_buf(2 * pg);
+	int afd;
+
+	ASSERT_NE(NULL, doomed);
+	/* A good mapping first, so that the failure has one to undo. */
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, doomed, 2 * pg,
+			    MOCK_IOVA(4)));
+	ASSERT_EQ(0, munmap(doomed, 2 * pg));
+
+	EXPECT_EQ(-EFAULT, mock_domain(self->fd, self->ioas, &self->stdev));
+	EXPECT_EQ(-EFAULT, pinning_access(self->fd, self->ioas, &afd));
+	/* Nothing changed: no pin, aperture or alignment stayed behind ... */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 0));
+	EXPECT_EQ(0, check_no_domain_left(self->fd, self->ioas));
+	/* ... and both mappings are still there. */
+	EXPECT_EQ(-EEXIST, map_at(self->fd, self->ioas, self->buf, pg,
+				  MOCK_IOVA(1)));
+	EXPECT_EQ(-EEXIST, map_at(self->fd, self->ioas, self->buf, pg,
+				  MOCK_IOVA(5)));
+
+	/* Without the bad one, the IOAS takes a domain and works on. */
+	ASSERT_EQ(2 * pg, unmap(self->fd, self->ioas, MOCK_IOVA(4), 2 * pg));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->buf + 4 * pg, pg,
+			    MOCK_IOVA(4)));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 4 * pg, pg, 1));
+	EXPECT_EQ(3 * pg, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 5 * pg, 0));
+}
+
+TEST_F(pin, attach_over_readonly_memory_mapped_writeable_is_efault)
+{
+	uint8_t *ro = alloc_buf(pg);
+	uint64_t iova = MOCK_IOVA(0);
+	int afd;
+
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(0, mprotect(ro, pg, PROT_READ));
+	ASSERT_EQ(0, map(self->fd, self->ioas, FIXED_RW, ro, pg, &iova));
+
+	EXPECT_EQ(-EFAULT, mock_domain(self->fd, self->ioas, &self->stdev));
+	EXPECT_EQ(-EFAULT, pinning_access(self->fd, self->ioas, &afd));
+	EXPECT_EQ(0, check_no_domain_left(self->fd, self->ioas));
+	EXPECT_EQ(pg, unmap_all(self->fd, self->ioas));
+
+	/* Mapped for reading only, it can be pinned. */
+	ASSERT_EQ(0, map(self->fd, self->ioas,
+			 IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+			 ro, pg, &iova));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+	EXPECT_EQ(0, check_refs(self->fd, ro, pg, 1));
+	EXPECT_EQ(pg, unmap_all(self->fd, self->ioas));
+	munmap(ro, pg);
+}
+
+TEST_F(pin, attach_after_mapping_process_exited_is_efault)
+{
+	int status;
+	pid_t child;
+
+	/* The child maps its own copy of the buffer and is gone. */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0)
+		_exit(map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			     MOCK_IOVA(0)) ? 1 : 0);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/* Its memory went with its address space. */
+	EXPECT_EQ(-EFAULT, mock_domain(self->fd, self->ioas, &self->stdev));
+	EXPECT_EQ(0, check_no_domain_left(self->fd, self->ioas));
+	EXPECT_EQ(2 * pg, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+}
+
+/* =====================================================================
  * The argument handling every command shares, once per command.  The fd
  * has no objects: ids in the zeroed structs are unknown.
  */
@@ -1367,11 +1649,14 @@ TEST_F(cmd, zero_tail_acts_like_exact_size)
 
 /* =====================================================================
  * Pinned memory charged against RLIMIT_MEMLOCK, in both RLIMIT modes.  The
- * test process has no CAP_IPC_LOCK and may lock LIMIT_PAGES pages.
+ * test process has no CAP_IPC_LOCK and may lock LIMIT_PAGES pages.  Memory
+ * is pinned and charged only while its IOAS has a domain or a pinning
+ * access, so the tests attach mock domains wherever they want a charge.
  */
 FIXTURE(acct) {
 	int fd;
 	uint32_t ioas;
+	uint32_t stdev;		/* of the mock domain on ioas, once attached */
 	uint8_t *buf;		/* LIMIT_PAGES + 1 pages */
 	long vmpin_start;
 };
@@ -1390,6 +1675,12 @@ FIXTURE_VARIANT_ADD(acct, process_pinned_vm) {
 
 #define LIMIT_LEN	(LIMIT_PAGES * pg)
 
+/* VmPin of @pages pages, in kB. */
+static long pages_kb(unsigned int pages)
+{
+	return (long)(pages * pg / 1024);
+}
+
 static int open_accounted_ioas(int fd, uint64_t mode, uint32_t *ioas)
 {
 	int rc = option_set(fd, IOMMU_OPTION_RLIMIT_MODE, 0, mode);
@@ -1400,7 +1691,7 @@ static int open_accounted_ioas(int fd, uint64_t mode, uint32_t *ioas)
 FIXTURE_SETUP(acct)
 {
 	self->fd = -1;
-	SKIP_WITHOUT_IOMMUFD();
+	SKIP_WITHOUT_MOCK();
 	ASSERT_EQ(0, limit_memlock_pages(LIMIT_PAGES));
 	/* Before opening, so no state of the fd can remember the cap. */
 	ASSERT_EQ(0, drop_capability(CAP_IPC_LOCK));
@@ -1424,53 +1715,173 @@ FIXTURE_TEARDOWN(acct)
 		munmap(self->buf, (LIMIT_PAGES + 1) * pg);
 }
 
+TEST_F(acct, map_without_domain_is_not_charged)
+{
+	const uint64_t len = LIMIT_LEN + pg;
+
+	/* Over the limit, three times over: nothing needs the pages. */
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, len,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, len,
+			    MOCK_IOVA(2 * LIMIT_PAGES)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, len,
+			    MOCK_IOVA(4 * LIMIT_PAGES)));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+	EXPECT_EQ(3 * len, unmap_all(self->fd, self->ioas));
+}
+
 TEST_F(acct, map_over_memlock_is_enomem)
 {
 	uint8_t *extra = self->buf + LIMIT_LEN;
 
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	EXPECT_EQ(-ENOMEM, map_at(self->fd, self->ioas, self->buf,
-				  LIMIT_LEN + pg, IOVA(0)));
+				  LIMIT_LEN + pg, MOCK_IOVA(0)));
 	/* The refused map charged nothing: the whole limit is still free. */
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN / 2,
-			    IOVA(0)));
+			    MOCK_IOVA(0)));
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf + LIMIT_LEN / 2,
-			    LIMIT_LEN / 2, IOVA(LIMIT_PAGES)));
+			    LIMIT_LEN / 2, MOCK_IOVA(LIMIT_PAGES)));
 	EXPECT_EQ(-ENOMEM, map_at(self->fd, self->ioas, extra, pg,
-				  IOVA(4 * LIMIT_PAGES)));
+				  MOCK_IOVA(4 * LIMIT_PAGES)));
 	EXPECT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
 }
 
-TEST_F(acct, unmap_and_destroy_release_charge)
+TEST_F(acct, attach_charges_existing_mappings)
+{
+	uint8_t *extra = self->buf + LIMIT_LEN;
+	struct iommu_iova_range r[2];
+	uint64_t alignment = 0;
+	uint32_t n = 2;
+
+	/* One page more than the limit, mapped while nothing pins. */
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, extra, pg,
+			    MOCK_IOVA(2 * LIMIT_PAGES)));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+
+	/* The domain would need all of it pinned: refused, nothing changed. */
+	EXPECT_EQ(-ENOMEM, mock_domain(self->fd, self->ioas, &self->stdev));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+	ASSERT_EQ(0, iova_ranges(self->fd, self->ioas, r, &n, &alignment));
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(0, r[0].start);
+	EXPECT_EQ(UINT64_MAX, r[0].last);
+	EXPECT_EQ(1, alignment);
+
+	/* Within the limit it comes, and uses the limit up. */
+	ASSERT_EQ(pg, unmap(self->fd, self->ioas, MOCK_IOVA(2 * LIMIT_PAGES),
+			    pg));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+	if (variant->rlimit_mode == 1)
+		EXPECT_EQ(self->vmpin_start + pages_kb(LIMIT_PAGES),
+			  vmpin_kb());
+	EXPECT_EQ(-ENOMEM, map_at(self->fd, self->ioas, extra, pg,
+				  MOCK_IOVA(2 * LIMIT_PAGES)));
+	EXPECT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+}
+
+TEST_F(acct, detach_returns_charge)
+{
+	uint32_t other, other_stdev;
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
+			    MOCK_IOVA(0)));
+	if (variant->rlimit_mode == 1)
+		EXPECT_EQ(self->vmpin_start + pages_kb(LIMIT_PAGES),
+			  vmpin_kb());
+
+	/* The last domain goes: the mapping stays, its charge does not. */
+	ASSERT_EQ(0, destroy(self->fd, self->stdev));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+
+	/* The whole limit is free for another IOAS ... */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_domain(self->fd, other, &other_stdev));
+	EXPECT_EQ(0, map_at(self->fd, other, self->buf, LIMIT_LEN,
+			    MOCK_IOVA(0)));
+	/* ... and taken there, so the first one cannot have a domain back. */
+	EXPECT_EQ(-ENOMEM, mock_domain(self->fd, self->ioas, &self->stdev));
+	ASSERT_EQ(LIMIT_LEN, unmap_all(self->fd, other));
+	EXPECT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+	EXPECT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+}
+
+TEST_F(acct, pinning_access_is_charged_like_a_domain)
+{
+	uint8_t *extra = self->buf + LIMIT_LEN;
+	int afd;
+
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, extra, pg,
+			    MOCK_IOVA(2 * LIMIT_PAGES)));
+	EXPECT_EQ(-ENOMEM, pinning_access(self->fd, self->ioas, &afd));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+
+	ASSERT_EQ(pg, unmap(self->fd, self->ioas, MOCK_IOVA(2 * LIMIT_PAGES),
+			    pg));
+	ASSERT_EQ(0, pinning_access(self->fd, self->ioas, &afd));
+	if (variant->rlimit_mode == 1)
+		EXPECT_EQ(self->vmpin_start + pages_kb(LIMIT_PAGES),
+			  vmpin_kb());
+	/* While it is attached, maps are charged. */
+	EXPECT_EQ(-ENOMEM, map_at(self->fd, self->ioas, extra, pg,
+				  MOCK_IOVA(2 * LIMIT_PAGES)));
+
+	ASSERT_EQ(0, close(afd));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+	EXPECT_EQ(0, map_at(self->fd, self->ioas, extra, pg,
+			    MOCK_IOVA(2 * LIMIT_PAGES)));
+	EXPECT_EQ(LIMIT_LEN + pg, unmap_all(self->fd, self->ioas));
+}
+
+TEST_F(acct, unmap_and_detach_release_charge)
 {
 	int round;
 
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	for (round = 0; round < 3; round++) {
 		ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
-				    IOVA(0)));
-		ASSERT_EQ(LIMIT_LEN, unmap(self->fd, self->ioas, IOVA(0),
+				    MOCK_IOVA(0)));
+		ASSERT_EQ(LIMIT_LEN, unmap(self->fd, self->ioas, MOCK_IOVA(0),
 					   LIMIT_LEN));
 	}
+	/* An IOAS with a domain cannot go; without it, it goes mapped. */
 	for (round = 0; round < 3; round++) {
 		ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
-				    IOVA(0)));
+				    MOCK_IOVA(0)));
+		ASSERT_EQ(-EBUSY, destroy(self->fd, self->ioas));
+		ASSERT_EQ(0, destroy(self->fd, self->stdev));
 		ASSERT_EQ(0, destroy(self->fd, self->ioas));
 		ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	}
 	EXPECT_EQ(self->vmpin_start, vmpin_kb());
 }
 
 TEST_F(acct, close_releases_charge)
 {
-	uint32_t other;
+	uint32_t other, other_stdev;
 
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_domain(self->fd, other, &other_stdev));
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN / 2,
-			    IOVA(0)));
+			    MOCK_IOVA(0)));
 	ASSERT_EQ(0, map_at(self->fd, other, self->buf + LIMIT_LEN / 2,
-			    LIMIT_LEN / 2, IOVA(0)));
-	ASSERT_EQ(0, copy_at(self->fd, other, IOVA(64), self->ioas, IOVA(0),
-			     LIMIT_LEN / 2));
+			    LIMIT_LEN / 2, MOCK_IOVA(0)));
+	ASSERT_EQ(0, copy_at(self->fd, other, MOCK_IOVA(64), self->ioas,
+			     MOCK_IOVA(0), LIMIT_LEN / 2));
+	if (variant->rlimit_mode == 1)
+		EXPECT_EQ(self->vmpin_start + pages_kb(LIMIT_PAGES),
+			  vmpin_kb());
 
+	/* Devices, domains and IOASes all go with the file. */
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
 	EXPECT_EQ(self->vmpin_start, vmpin_kb());
@@ -1479,24 +1890,30 @@ TEST_F(acct, close_releases_charge)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, open_accounted_ioas(self->fd, variant->rlimit_mode,
 					 &self->ioas));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
-			    IOVA(0)));
+			    MOCK_IOVA(0)));
 }
 
 TEST_F(acct, copy_is_not_charged_again)
 {
-	uint32_t other;
+	uint32_t other, other_stdev, second_stdev;
 	long mapped_kb;
 
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_domain(self->fd, other, &other_stdev));
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
-			    IOVA(0)));
+			    MOCK_IOVA(0)));
 	mapped_kb = vmpin_kb();
 
-	EXPECT_EQ(0, copy_at(self->fd, other, IOVA(0), self->ioas, IOVA(0),
-			     LIMIT_LEN));
-	EXPECT_EQ(0, copy_at(self->fd, self->ioas, IOVA(2 * LIMIT_PAGES),
-			     self->ioas, IOVA(0), LIMIT_LEN));
+	/* The limit is used up: charging the memory again would fail. */
+	EXPECT_EQ(0, copy_at(self->fd, other, MOCK_IOVA(0), self->ioas,
+			     MOCK_IOVA(0), LIMIT_LEN));
+	EXPECT_EQ(0, copy_at(self->fd, self->ioas, MOCK_IOVA(2 * LIMIT_PAGES),
+			     self->ioas, MOCK_IOVA(0), LIMIT_LEN));
+	/* Nor does another domain on an IOAS that already pins. */
+	EXPECT_EQ(0, mock_domain(self->fd, other, &second_stdev));
 	if (variant->rlimit_mode == 1)
 		EXPECT_EQ(mapped_kb, vmpin_kb());
 	EXPECT_EQ(LIMIT_LEN, unmap_all(self->fd, other));
@@ -1507,29 +1924,93 @@ TEST_F(acct, copy_is_not_charged_again)
 TEST_F(acct, copy_keeps_charge_until_last_mapping)
 {
 	uint8_t *extra = self->buf + LIMIT_LEN;
-	uint32_t other;
+	uint32_t other, other_stdev;
 
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_domain(self->fd, other, &other_stdev));
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
-			    IOVA(0)));
-	ASSERT_EQ(0, copy_at(self->fd, other, IOVA(0), self->ioas, IOVA(0),
-			     LIMIT_LEN));
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, copy_at(self->fd, other, MOCK_IOVA(0), self->ioas,
+			     MOCK_IOVA(0), LIMIT_LEN));
 	ASSERT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
 
 	/* The copy still pins the memory, so the limit is still used up. */
-	EXPECT_EQ(-ENOMEM, map_at(self->fd, self->ioas, extra, pg, IOVA(0)));
+	EXPECT_EQ(-ENOMEM, map_at(self->fd, self->ioas, extra, pg,
+				  MOCK_IOVA(0)));
 	ASSERT_EQ(LIMIT_LEN, unmap_all(self->fd, other));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
 	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
-			    IOVA(0)));
+			    MOCK_IOVA(0)));
+}
+
+TEST_F(acct, copy_without_domain_holds_no_charge)
+{
+	uint32_t other, other_stdev;
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, copy_at(self->fd, other, MOCK_IOVA(0), self->ioas,
+			     MOCK_IOVA(0), LIMIT_LEN));
+
+	/* Nothing on the other IOAS pins, so the charge goes with the map. */
+	ASSERT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
+			    MOCK_IOVA(0)));
+
+	/* A domain there would charge the copy anew, over the limit. */
+	EXPECT_EQ(-ENOMEM, mock_domain(self->fd, other, &other_stdev));
+	ASSERT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
+	ASSERT_EQ(0, mock_domain(self->fd, other, &other_stdev));
+	if (variant->rlimit_mode == 1)
+		EXPECT_EQ(self->vmpin_start + pages_kb(LIMIT_PAGES),
+			  vmpin_kb());
+	EXPECT_EQ(LIMIT_LEN, unmap_all(self->fd, other));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+}
+
+TEST_F(acct, copy_into_ioas_with_domain_is_charged)
+{
+	uint32_t other, other_stdev;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_domain(self->fd, other, &other_stdev));
+	/* Over the limit, but free where nothing pins ... */
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN + pg,
+			    MOCK_IOVA(0)));
+	/* ... and refused where a domain pins. */
+	EXPECT_EQ(-ENOMEM, copy_at(self->fd, other, MOCK_IOVA(0), self->ioas,
+				   MOCK_IOVA(0), LIMIT_LEN + pg));
+	EXPECT_EQ(0, unmap_all(self->fd, other));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
+
+	ASSERT_EQ(LIMIT_LEN + pg, unmap_all(self->fd, self->ioas));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, copy_at(self->fd, other, MOCK_IOVA(0), self->ioas,
+			     MOCK_IOVA(0), LIMIT_LEN));
+	if (variant->rlimit_mode == 1)
+		EXPECT_EQ(self->vmpin_start + pages_kb(LIMIT_PAGES),
+			  vmpin_kb());
+	/* The pin is the copy's: it stays when the source goes. */
+	ASSERT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(-ENOMEM, map_at(self->fd, other, self->buf + LIMIT_LEN, pg,
+				  MOCK_IOVA(2 * LIMIT_PAGES)));
+	EXPECT_EQ(LIMIT_LEN, unmap_all(self->fd, other));
+	EXPECT_EQ(self->vmpin_start, vmpin_kb());
 }
 
 TEST_F(acct, vmpin_tracks_mappings)
 {
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev));
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, LIMIT_LEN,
-			    IOVA(0)));
+			    MOCK_IOVA(0)));
 	/* Only the per-process mode is bound to charge VmPin. */
 	if (variant->rlimit_mode == 1)
-		EXPECT_EQ(self->vmpin_start + (long)(LIMIT_LEN / 1024),
+		EXPECT_EQ(self->vmpin_start + pages_kb(LIMIT_PAGES),
 			  vmpin_kb());
 	EXPECT_EQ(LIMIT_LEN, unmap_all(self->fd, self->ioas));
 	EXPECT_EQ(self->vmpin_start, vmpin_kb());

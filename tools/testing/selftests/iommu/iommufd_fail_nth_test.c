@@ -1,0 +1,1705 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every iommufd command under allocation failure, one failure at a time.
+ *
+ * For each command a test builds the state the command needs, makes the
+ * N-th fault-injectable allocation of the calling thread fail (failslab and
+ * fail_page_alloc, armed through /proc/self/task/TID/fail-nth) and issues
+ * the command; it does so for N = 1, 2, ... until the command gets through
+ * without reaching the N-th allocation, with fresh state every time.  Each
+ * run must end in success or in a clean ENOMEM, and leave nothing behind:
+ *
+ *  - state: a failed command changed nothing that user space can observe
+ *    (mappings, domains, pins, allowed and usable IOVAs, options); a
+ *    successful one did all of its work, even if an allocation failed on
+ *    the way and was absorbed (a kvmalloc() falling back to vmalloc);
+ *  - objects: the next id handed out is the lowest one the test does not
+ *    hold and is usable, IOMMU_DESTROY of every other id is ENOENT, and
+ *    closing the fds releases everything (no fd is left open);
+ *  - pins: with everything closed, no page of the test's memory is pinned
+ *    (IOMMU_TEST_OP_MD_CHECK_REFS);
+ *  - accounting: VmPin is back at its starting value, and the test
+ *    process, which has no CAP_IPC_LOCK, can still pin all of its
+ *    RLIMIT_MEMLOCK, and not a page more.
+ *
+ * A crash, WARN or KASAN report shows in the kernel log, which the runner
+ * checks.  Each test also requires that failures were really injected into
+ * the command when the command allocates at all, so that it cannot pass
+ * without having tested anything.
+ *
+ * Needs root, a 64-bit kernel, debugfs at /sys/kernel/debug and
+ * CONFIG_FAULT_INJECTION_DEBUG_FS with CONFIG_FAILSLAB and
+ * CONFIG_FAIL_PAGE_ALLOC; skips without them.  The tests of the mock
+ * domain and of accesses skip without CONFIG_IOMMUFD_TEST, and so do the
+ * pin and RLIMIT_MEMLOCK checks of the others.  The debugfs settings are
+ * restored after each test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/iommufd.h>
+
+#include "../kselftest_harness.h"
+#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
+
+/* Exit status with which the harness reports a test as skipped. */
+#define HARNESS_SKIPPED		255
+
+/* More runs than any command has allocations: reaching it fails the test. */
+#define MAX_RUNS		1000
+
+/* The memory the commands map, faulted in before any failure is armed. */
+#define BUF_PAGES		8
+#define BUF_LEN			(BUF_PAGES * pg)
+#define HALF_LEN		(BUF_LEN / 2)
+#define FILL			0x5a
+
+/* RLIMIT_MEMLOCK of a test, in pages: more than any command pins. */
+#define LIMIT_PAGES		16
+#define LIMIT_LEN		(LIMIT_PAGES * pg)
+
+/* IOVAs a mock domain translates (its aperture), 1 MiB apart. */
+#define IOVA_A			((uint64_t)MOCK_APERTURE_START)
+#define IOVA_B			(IOVA_A + 0x100000)
+
+/* IOMMU_IOAS_ALLOW_IOVAS replaces one old range with NEW_RANGES ranges. */
+#define OLD_RANGE_START		0x40000000ULL
+#define NEW_RANGE_START		0x10000000ULL
+#define NEW_RANGE_STRIDE	0x1000000ULL
+#define RANGE_LEN		0x100000ULL
+#define NEW_RANGES		4
+
+/* ACCESS_RW copies all of the buffer but this many bytes at each end. */
+#define RW_SKIP			100
+#define RW_LEN			(BUF_LEN - 2 * RW_SKIP)
+
+#define MAX_DOMAINS		2
+#define MAX_HELD		16
+
+#define RW			(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define FIXED_RW		(IOMMU_IOAS_MAP_FIXED_IOVA | RW)
+
+static uint64_t pg;
+
+static void __attribute__((constructor)) learn_page_size(void)
+{
+	pg = sysconf(_SC_PAGESIZE);
+}
+
+/* ---- Commands: 0 (or a byte count) on success, -errno on failure. */
+
+static int call(int fd, unsigned long request, void *arg)
+{
+	return ioctl(fd, request, arg) ? -errno : 0;
+}
+
+static int open_iommufd(void)
+{
+	return open("/dev/iommu", O_RDWR | O_CLOEXEC);
+}
+
+static int ioas_alloc(int fd, uint32_t *id)
+{
+	struct iommu_ioas_alloc arg = { .size = sizeof(arg) };
+	int rc = call(fd, IOMMU_IOAS_ALLOC, &arg);
+
+	if (!rc)
+		*id = arg.out_ioas_id;
+	return rc;
+}
+
+static int destroy(int fd, uint32_t id)
+{
+	struct iommu_destroy arg = { .size = sizeof(arg), .id = id };
+
+	return call(fd, IOMMU_DESTROY, &arg);
+}
+
+/* *iova: where to map with IOMMU_IOAS_MAP_FIXED_IOVA; where it went. */
+static int map(int fd, uint32_t ioas, uint32_t flags, const void *va,
+	       uint64_t len, uint64_t *iova)
+{
+	struct iommu_ioas_map arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = *iova,
+	};
+	int rc = call(fd, IOMMU_IOAS_MAP, &arg);
+
+	if (!rc)
+		*iova = arg.iova;
+	return rc;
+}
+
+static int map_at(int fd, uint32_t ioas, const void *va, uint64_t len,
+		  uint64_t iova)
+{
+	return map(fd, ioas, FIXED_RW, va, len, &iova);
+}
+
+static int map_anywhere(int fd, uint32_t ioas, const void *va, uint64_t len,
+			uint64_t *iova)
+{
+	*iova = 0;
+	return map(fd, ioas, RW, va, len, iova);
+}
+
+/* The number of bytes unmapped, or -errno. */
+static int64_t unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_unmap arg = {
+		.size = sizeof(arg),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+	int rc = call(fd, IOMMU_IOAS_UNMAP, &arg);
+
+	return rc ? rc : (int64_t)arg.length;
+}
+
+static int64_t unmap_all(int fd, uint32_t ioas)
+{
+	return unmap(fd, ioas, 0, UINT64_MAX);
+}
+
+static int copy_at(int fd, uint32_t dst, uint64_t dst_iova, uint32_t src,
+		   uint64_t src_iova, uint64_t len)
+{
+	struct iommu_ioas_copy arg = {
+		.size = sizeof(arg),
+		.flags = FIXED_RW,
+		.dst_ioas_id = dst,
+		.src_ioas_id = src,
+		.length = len,
+		.dst_iova = dst_iova,
+		.src_iova = src_iova,
+	};
+
+	return call(fd, IOMMU_IOAS_COPY, &arg);
+}
+
+static int allow(int fd, uint32_t ioas, const struct iommu_iova_range *r,
+		 uint32_t n)
+{
+	struct iommu_ioas_allow_iovas arg = {
+		.size = sizeof(arg),
+		.ioas_id = ioas,
+		.num_iovas = n,
+		.allowed_iovas = (uintptr_t)r,
+	};
+
+	return call(fd, IOMMU_IOAS_ALLOW_IOVAS, &arg);
+}
+
+/* *n: room in @r on entry, the number of usable ranges on return. */
+static int iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
+		       uint32_t *n, uint64_t *alignment)
+{
+	struct iommu_ioas_iova_ranges arg = {
+		.size = sizeof(arg),
+		.ioas_id = ioas,
+		.num_iovas = *n,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	int rc = call(fd, IOMMU_IOAS_IOVA_RANGES, &arg);
+
+	*n = arg.num_iovas;
+	*alignment = arg.out_iova_alignment;
+	return rc;
+}
+
+static int option_set(int fd, uint32_t option_id, uint32_t object,
+		      uint64_t val)
+{
+	struct iommu_option arg = {
+		.size = sizeof(arg),
+		.option_id = option_id,
+		.op = IOMMU_OPTION_OP_SET,
+		.object_id = object,
+		.val64 = val,
+	};
+
+	return call(fd, IOMMU_OPTION, &arg);
+}
+
+/* The option's value, or -errno. */
+static int64_t option_get(int fd, uint32_t option_id, uint32_t object)
+{
+	struct iommu_option arg = {
+		.size = sizeof(arg),
+		.option_id = option_id,
+		.op = IOMMU_OPTION_OP_GET,
+		.object_id = object,
+	};
+	int rc = call(fd, IOMMU_OPTION, &arg);
+
+	return rc ? rc : (int64_t)arg.val64;
+}
+
+/* ---- IOMMU_TEST_CMD. */
+
+static int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return call(fd, IOMMU_TEST_CMD, cmd);
+}
+
+/* The ids IOMMU_TEST_OP_MOCK_DOMAIN hands out; idev is 0 if none. */
+struct mock_ids {
+	uint32_t stdev;
+	uint32_t hwpt;
+	uint32_t idev;
+};
+
+static int mock_domain(int fd, uint32_t ioas, struct mock_ids *ids)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = ioas,
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc) {
+		ids->stdev = cmd.mock_domain.out_stdev_id;
+		ids->hwpt = cmd.mock_domain.out_hwpt_id;
+		ids->idev = cmd.mock_domain.out_idev_id;
+	}
+	return rc;
+}
+
+/* 0 if HWPT @hwpt translates [iova, iova + len) to the memory at @va. */
+static int check_map(int fd, uint32_t hwpt, uint64_t iova, uint64_t len,
+		     const void *va)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt,
+		.check_map = {
+			.iova = iova,
+			.length = len,
+			.uptr = (uintptr_t)va,
+		},
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* 0 if every page of [va, va + len) is pinned exactly @refs times. */
+static int check_refs(int fd, const void *va, uint64_t len, uint32_t refs)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = {
+			.length = len,
+			.uptr = (uintptr_t)va,
+			.refs = refs,
+		},
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static int create_access(int fd, uint32_t ioas, uint32_t flags, int *afd)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas,
+		.create_access = { .flags = flags },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc)
+		*afd = cmd.create_access.out_access_fd;
+	return rc;
+}
+
+/* Pin through access @afd; the kernel checks they are the pages at @va. */
+static int access_pages(int fd, int afd, uint32_t flags, uint64_t iova,
+			uint64_t len, const void *va, uint32_t *pin)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = afd,
+		.access_pages = {
+			.flags = flags,
+			.iova = iova,
+			.length = len,
+			.uptr = (uintptr_t)va,
+		},
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc)
+		*pin = cmd.access_pages.out_access_pages_id;
+	return rc;
+}
+
+static int access_unpin(int fd, int afd, uint32_t pin)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = afd,
+		.destroy_access_pages = { .access_pages_id = pin },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* With MOCK_ACCESS_RW_WRITE from @va to the IOVAs, else the other way. */
+static int access_rw(int fd, int afd, uint32_t flags, uint64_t iova,
+		     uint64_t len, void *va)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = afd,
+		.access_rw = {
+			.iova = iova,
+			.length = len,
+			.uptr = (uintptr_t)va,
+			.flags = flags,
+		},
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* False only if /dev/iommu opens but does not know IOMMU_TEST_CMD. */
+static bool have_test_cmd(void)
+{
+	struct iommu_test_cmd cmd = { .op = 0 };
+	int fd = open_iommufd();
+	bool known;
+
+	if (fd < 0)
+		return false;
+	known = test_cmd(fd, &cmd) != -ENOTTY;
+	close(fd);
+	return known;
+}
+
+/* ---- The process. */
+
+/* Private anonymous memory in small pages, faulted in; NULL on failure. */
+static uint8_t *alloc_buf(size_t len, uint8_t fill)
+{
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* MD_CHECK_REFS counts pins of small pages only; may fail w/o THP. */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	memset(p, fill, len);
+	return p;
+}
+
+static bool all_bytes(const uint8_t *p, size_t len, uint8_t val)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != val)
+			return false;
+	return true;
+}
+
+static int drop_capability(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i = CAP_TO_INDEX(cap);
+
+	if (syscall(SYS_capget, &hdr, caps))
+		return -errno;
+	caps[i].effective &= ~CAP_TO_MASK(cap);
+	caps[i].permitted &= ~CAP_TO_MASK(cap);
+	caps[i].inheritable &= ~CAP_TO_MASK(cap);
+	return syscall(SYS_capset, &hdr, caps) ? -errno : 0;
+}
+
+static int limit_memlock(uint64_t bytes)
+{
+	struct rlimit rl = { .rlim_cur = bytes, .rlim_max = bytes };
+
+	return setrlimit(RLIMIT_MEMLOCK, &rl) ? -errno : 0;
+}
+
+/* VmPin of this process in kB, or -1. */
+static long vmpin_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The number open() would return next, or -errno. */
+static int lowest_free_fd(int any_fd)
+{
+	int fd = fcntl(any_fd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return fd;
+}
+
+/* ---- Fault injection. */
+
+/* What the tests set; each is put back as found when a test ends. */
+static const struct {
+	const char *path;
+	const char *value;
+} knobs[] = {
+	/* Every allocation may fail, also those that may sleep... */
+	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+	/* ...and a failure injected on purpose is not worth a log line. */
+	{ "/sys/kernel/debug/failslab/verbose", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+};
+
+#define NR_KNOBS	ARRAY_SIZE(knobs)
+#define KNOB_LEN	32
+
+static int read_knob(const char *path, char *val, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return -errno;
+	got = read(fd, val, size - 1);
+	close(fd);
+	if (got <= 0)
+		return got ? -errno : -ENODATA;
+	val[got] = 0;
+	return 0;
+}
+
+static int write_knob(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(val), put;
+
+	if (fd < 0)
+		return -errno;
+	put = write(fd, val, len);
+	close(fd);
+	if (put != len)
+		return put < 0 ? -errno : -EIO;
+	return 0;
+}
+
+/*
+ * Make the @n-th fault-injectable allocation of this thread fail.  Nothing
+ * between this and the command may allocate: the buffers it uses are all
+ * faulted in already.
+ */
+static int nth_arm(int nth_fd, unsigned int n)
+{
+	char val[16];
+	int len = snprintf(val, sizeof(val), "%u", n);
+
+	if (pwrite(nth_fd, val, len, 0) != len)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Disarm; 1 if the armed failure was injected (the count read back is 0),
+ * 0 if the command made fewer allocations than armed, -errno.
+ */
+static int nth_disarm(int nth_fd)
+{
+	char val[16] = "";
+	ssize_t got = pread(nth_fd, val, sizeof(val) - 1, 0);
+	int read_errno = errno;
+
+	if (pwrite(nth_fd, "0", 1, 0) != 1)
+		return -EIO;
+	if (got <= 0)
+		return got ? -read_errno : -ENODATA;
+	return strtoul(val, NULL, 10) == 0;
+}
+
+/* ---- What each test keeps across its runs. */
+
+struct nth_env {
+	int nth_fd;		/* /proc/self/task/TID/fail-nth */
+	bool mock;		/* IOMMU_TEST_CMD is there */
+	bool limit_check;	/* RLIMIT_MEMLOCK pinned whole at the start */
+	long vmpin_start;
+	int free_fd;		/* the lowest free fd at the start */
+	uint8_t *buf;		/* BUF_PAGES of FILL: what the commands map */
+	uint8_t *data;		/* BUF_PAGES: what ACCESS_RW writes */
+	uint8_t *out;		/* BUF_PAGES: where ACCESS_RW reads to */
+	uint8_t *limit_buf;	/* LIMIT_PAGES + 1 */
+	unsigned int nsaved;
+	char saved[NR_KNOBS][KNOB_LEN];
+};
+
+/*
+ * Pin the whole RLIMIT_MEMLOCK through a mock domain, then one page more.
+ * 0 if the first fits and the second is refused, 1 if the second fits too,
+ * else the -errno of the first failure.  Nothing is left pinned.
+ */
+static int pin_whole_limit(struct nth_env *env)
+{
+	struct mock_ids ids;
+	uint32_t ioas;
+	int fd, rc;
+
+	fd = open_iommufd();
+	if (fd < 0)
+		return -errno;
+	rc = ioas_alloc(fd, &ioas);
+	if (!rc)
+		rc = mock_domain(fd, ioas, &ids);
+	if (!rc)
+		rc = map_at(fd, ioas, env->limit_buf, LIMIT_LEN, IOVA_A);
+	if (!rc && map_at(fd, ioas, env->limit_buf + LIMIT_LEN, pg,
+			  IOVA_B) != -ENOMEM)
+		rc = 1;
+	close(fd);
+	return rc;
+}
+
+/*
+ * After a run, with everything closed: no page pinned, VmPin as at the
+ * start, and the whole RLIMIT_MEMLOCK still there to pin.
+ */
+static void check_no_leaks(struct __test_metadata *_metadata,
+			   struct nth_env *env)
+{
+	int fd = -1;
+
+	if (env->mock) {
+		fd = open_iommufd();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, check_refs(fd, env->buf, BUF_LEN, 0)) {
+			TH_LOG("the buffer is still pinned");
+		}
+	}
+	ASSERT_EQ(env->vmpin_start, vmpin_kb()) {
+		TH_LOG("VmPin did not return to %ld kB", env->vmpin_start);
+	}
+	if (env->limit_check) {
+		ASSERT_EQ(0, pin_whole_limit(env)) {
+			TH_LOG("RLIMIT_MEMLOCK can no longer be pinned whole");
+		}
+		ASSERT_EQ(0, check_refs(fd, env->limit_buf,
+					LIMIT_LEN + pg, 0));
+		ASSERT_EQ(env->vmpin_start, vmpin_kb());
+	}
+	if (fd >= 0)
+		ASSERT_EQ(0, close(fd));
+}
+
+/* ---- One run: the state a command is issued in, and its results. */
+
+struct run {
+	int fd;			/* the iommufd */
+	int afd;		/* an access, or -1 */
+	uint32_t ioas;
+	uint32_t ioas2;
+	unsigned int ndomains;
+	struct mock_ids dom[MAX_DOMAINS];
+	unsigned int nheld;
+	uint32_t held[MAX_HELD];	/* every id the test knows of */
+	int free_fd;		/* the lowest free fd before the command */
+	uint64_t mapped;	/* bytes mapped in ioas before the command */
+	/* In and out of the command under test. */
+	uint32_t out_id;
+	struct mock_ids out_dom;
+	int out_fd;
+	uint64_t iova;
+	int64_t bytes;
+	uint32_t nranges;
+	uint64_t alignment;
+	struct iommu_iova_range ranges[NEW_RANGES];
+};
+
+static void hold(struct __test_metadata *_metadata, struct run *r,
+		 uint32_t id)
+{
+	ASSERT_NE(0, id);
+	ASSERT_GT(MAX_HELD, r->nheld);
+	r->held[r->nheld++] = id;
+}
+
+static bool holds(const struct run *r, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nheld; i++)
+		if (r->held[i] == id)
+			return true;
+	return false;
+}
+
+static void forget(struct run *r, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nheld; i++) {
+		if (r->held[i] == id) {
+			r->held[i] = r->held[--r->nheld];
+			return;
+		}
+	}
+}
+
+/* Ids are allocated lowest first, from 1. */
+static uint32_t lowest_free_id(const struct run *r)
+{
+	uint32_t id = 1;
+
+	while (holds(r, id))
+		id++;
+	return id;
+}
+
+static void hold_mock_ids(struct __test_metadata *_metadata, struct run *r,
+			  const struct mock_ids *ids)
+{
+	ASSERT_FALSE(holds(r, ids->stdev));
+	hold(_metadata, r, ids->stdev);
+	ASSERT_FALSE(holds(r, ids->hwpt));
+	hold(_metadata, r, ids->hwpt);
+	if (ids->idev) {
+		ASSERT_FALSE(holds(r, ids->idev));
+		hold(_metadata, r, ids->idev);
+	}
+}
+
+/* Destroying the mock device ends its HWPT (and device object) too. */
+static void forget_mock_ids(struct run *r, const struct mock_ids *ids)
+{
+	forget(r, ids->stdev);
+	forget(r, ids->hwpt);
+	if (ids->idev)
+		forget(r, ids->idev);
+}
+
+static void open_run(struct __test_metadata *_metadata, struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->afd = -1;
+	r->out_fd = -1;
+	r->fd = open_iommufd();
+	ASSERT_LE(0, r->fd);
+}
+
+static uint32_t new_ioas(struct __test_metadata *_metadata, struct run *r)
+{
+	uint32_t id = 0;
+
+	ASSERT_EQ(0, ioas_alloc(r->fd, &id));
+	hold(_metadata, r, id);
+	return id;
+}
+
+static void attach_domain(struct __test_metadata *_metadata, struct run *r,
+			  uint32_t ioas)
+{
+	struct mock_ids *ids;
+
+	ASSERT_GT(MAX_DOMAINS, r->ndomains);
+	ids = &r->dom[r->ndomains];
+	ASSERT_EQ(0, mock_domain(r->fd, ioas, ids));
+	hold_mock_ids(_metadata, r, ids);
+	r->ndomains++;
+}
+
+/* Mappings, domains and accesses: the ways memory gets pinned. */
+static void expect_refs(struct __test_metadata *_metadata,
+			struct nth_env *env, struct run *r, uint32_t refs)
+{
+	if (!env->mock)
+		return;
+	ASSERT_EQ(0, check_refs(r->fd, env->buf, BUF_LEN, refs)) {
+		TH_LOG("the buffer is not pinned %u time(s)", refs);
+	}
+}
+
+/* Whether MD_CHECK_MAP gives @want for every mock domain of the run. */
+static bool domains_say(struct run *r, uint64_t iova, uint64_t len,
+			const void *va, int want)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->ndomains; i++)
+		if (check_map(r->fd, r->dom[i].hwpt, iova, len, va) != want)
+			return false;
+	return true;
+}
+
+/* IOMMU_IOAS_IOVA_RANGES reports the one range [first, last]. */
+static void expect_usable(struct __test_metadata *_metadata, struct run *r,
+			  uint32_t ioas, uint64_t first, uint64_t last,
+			  uint64_t alignment)
+{
+	struct iommu_iova_range range[2];
+	uint64_t align = 0;
+	uint32_t n = 2;
+
+	ASSERT_EQ(0, iova_ranges(r->fd, ioas, range, &n, &align));
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(first, range[0].start);
+	EXPECT_EQ(last, range[0].last);
+	EXPECT_EQ(alignment, align);
+}
+
+/*
+ * Close the run down: the ids are checked with the access closed (it has
+ * an id of its own that user space is not told), then the iommufd is
+ * closed and nothing may be left.
+ */
+static void finish_run(struct __test_metadata *_metadata, struct nth_env *env,
+		       struct run *r)
+{
+	uint32_t id, fresh = 0, top = 0;
+	unsigned int i;
+
+	if (r->afd >= 0)
+		ASSERT_EQ(0, close(r->afd));
+	r->afd = -1;
+
+	/* No id stays reserved: the next one is the lowest free, and works. */
+	ASSERT_EQ(0, ioas_alloc(r->fd, &fresh));
+	ASSERT_EQ(lowest_free_id(r), fresh);
+	hold(_metadata, r, fresh);
+	ASSERT_EQ(0, map_at(r->fd, fresh, env->buf, pg, IOVA_A));
+	ASSERT_EQ(pg, unmap_all(r->fd, fresh));
+
+	/* No object exists that the test was not told about. */
+	for (i = 0; i < r->nheld; i++)
+		if (r->held[i] > top)
+			top = r->held[i];
+	for (id = 1; id <= top + 4; id++) {
+		if (holds(r, id))
+			continue;
+		ASSERT_EQ(-ENOENT, destroy(r->fd, id)) {
+			TH_LOG("id %u exists, but was never handed out", id);
+		}
+	}
+
+	ASSERT_EQ(0, close(r->fd));
+	ASSERT_EQ(env->free_fd, lowest_free_fd(env->nth_fd)) {
+		TH_LOG("an fd was left open");
+	}
+	check_no_leaks(_metadata, env);
+}
+
+/* ---- The sweep. */
+
+/**
+ * struct scenario - one command under allocation failure
+ * @name: the command, for the messages
+ * @mock: needs IOMMU_TEST_CMD
+ * @allocates: the command allocates memory, so failures must be injected
+ * @prepare: build the state, before any failure is armed
+ * @command: the command alone; 0 or -errno
+ * @verify: with the failure disarmed, check what the command did (@rc 0)
+ *          or that it did nothing (@rc < 0)
+ */
+struct scenario {
+	const char *name;
+	bool mock;
+	bool allocates;
+	void (*prepare)(struct __test_metadata *_metadata,
+			struct nth_env *env, struct run *r);
+	int (*command)(struct nth_env *env, struct run *r);
+	void (*verify)(struct __test_metadata *_metadata, struct nth_env *env,
+		       struct run *r, int rc);
+};
+
+static void sweep(struct __test_metadata *_metadata, struct nth_env *env,
+		  const struct scenario *s)
+{
+	unsigned int n, refused = 0, absorbed = 0;
+	struct run r;
+	int hit, rc;
+
+	if (s->mock && !env->mock)
+		SKIP(return, "kernel without CONFIG_IOMMUFD_TEST");
+
+	for (n = 1;; n++) {
+		ASSERT_GE(MAX_RUNS, n) {
+			TH_LOG("%s still reaches allocation %u", s->name, n);
+		}
+		open_run(_metadata, &r);
+		s->prepare(_metadata, env, &r);
+		r.free_fd = lowest_free_fd(r.fd);
+		ASSERT_LE(0, r.free_fd);
+
+		ASSERT_EQ(0, nth_arm(env->nth_fd, n));
+		rc = s->command(env, &r);
+		hit = nth_disarm(env->nth_fd);
+
+		ASSERT_LE(0, hit);
+		if (!hit) {
+			ASSERT_EQ(0, rc) {
+				TH_LOG("%s failed without a failed allocation: %s",
+				       s->name, strerror(-rc));
+			}
+		} else if (rc) {
+			ASSERT_EQ(-ENOMEM, rc) {
+				TH_LOG("%s with allocation %u failed: %s, not ENOMEM",
+				       s->name, n, strerror(-rc));
+			}
+			refused++;
+		} else {
+			absorbed++;
+		}
+		s->verify(_metadata, env, &r, rc);
+		finish_run(_metadata, env, &r);
+		if (!hit)
+			break;
+	}
+
+	TH_LOG("%s: %u allocation(s) failed in turn: %u ENOMEM, %u absorbed",
+	       s->name, n - 1, refused, absorbed);
+	if (!s->allocates)
+		return;
+	ASSERT_LT(0, n - 1) {
+		TH_LOG("%s: no failure was injected", s->name);
+	}
+}
+
+/* ---- The commands of the IOAS uAPI. */
+
+static void prep_ioas_mapped(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, BUF_LEN, IOVA_A));
+	r->mapped = BUF_LEN;
+}
+
+static int do_ioas_alloc(struct nth_env *env, struct run *r)
+{
+	return ioas_alloc(r->fd, &r->out_id);
+}
+
+static void check_ioas_alloc(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc) {
+		ASSERT_EQ(lowest_free_id(r), r->out_id);
+		hold(_metadata, r, r->out_id);
+		ASSERT_EQ(0, unmap_all(r->fd, r->out_id));
+		ASSERT_EQ(0, map_at(r->fd, r->out_id, env->buf, BUF_LEN,
+				    IOVA_B));
+		ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->out_id));
+	}
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static const struct scenario ioas_alloc_sc = {
+	.name = "IOMMU_IOAS_ALLOC",
+	.allocates = true,
+	.prepare = prep_ioas_mapped,
+	.command = do_ioas_alloc,
+	.verify = check_ioas_alloc,
+};
+
+/* An IOAS with one page mapped at IOVA_B; the command maps the buffer. */
+static void prep_map(struct __test_metadata *_metadata, struct nth_env *env,
+		     struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, pg, IOVA_B));
+	r->mapped = pg;
+}
+
+static int do_map_fixed(struct nth_env *env, struct run *r)
+{
+	r->iova = IOVA_A;
+	return map_at(r->fd, r->ioas, env->buf, BUF_LEN, IOVA_A);
+}
+
+static int do_map_anywhere(struct nth_env *env, struct run *r)
+{
+	return map_anywhere(r->fd, r->ioas, env->buf, BUF_LEN, &r->iova);
+}
+
+static void check_map_cmd(struct __test_metadata *_metadata,
+			  struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc) {
+		ASSERT_TRUE(domains_say(r, r->iova, BUF_LEN, env->buf, 0));
+		expect_refs(_metadata, env, r, r->ndomains ? 1 : 0);
+		ASSERT_EQ(BUF_LEN, unmap(r->fd, r->ioas, r->iova, BUF_LEN));
+	} else {
+		/* No domain kept a part of the mapping. */
+		ASSERT_TRUE(domains_say(r, IOVA_A, pg / 2, env->buf, -EINVAL));
+		expect_refs(_metadata, env, r, 0);
+	}
+	/* Only what was there before is left. */
+	ASSERT_EQ(r->mapped, unmap_all(r->fd, r->ioas));
+	expect_refs(_metadata, env, r, 0);
+}
+
+static const struct scenario map_fixed_sc = {
+	.name = "IOMMU_IOAS_MAP at a fixed IOVA",
+	.allocates = true,
+	.prepare = prep_map,
+	.command = do_map_fixed,
+	.verify = check_map_cmd,
+};
+
+static const struct scenario map_anywhere_sc = {
+	.name = "IOMMU_IOAS_MAP at a kernel-chosen IOVA",
+	.allocates = true,
+	.prepare = prep_map,
+	.command = do_map_anywhere,
+	.verify = check_map_cmd,
+};
+
+/* The source is two mappings, of the two halves of the buffer. */
+#define COPY_SRC	(IOVA_A + pg)
+#define COPY_LEN	(BUF_LEN - 2 * pg)
+
+static void prep_copy(struct __test_metadata *_metadata, struct nth_env *env,
+		      struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
+			    IOVA_A + HALF_LEN));
+	r->ioas2 = new_ioas(_metadata, r);
+}
+
+/* A part of each source mapping, as two new mappings. */
+static int do_copy(struct nth_env *env, struct run *r)
+{
+	return copy_at(r->fd, r->ioas2, IOVA_B, r->ioas, COPY_SRC, COPY_LEN);
+}
+
+static void check_copy(struct __test_metadata *_metadata, struct nth_env *env,
+		       struct run *r, int rc)
+{
+	if (!rc) {
+		ASSERT_TRUE(domains_say(r, IOVA_B, COPY_LEN, env->buf + pg, 0));
+		/*
+		 * Only the destination has a domain: it pins both source
+		 * mappings' memory, whole, and once.
+		 */
+		expect_refs(_metadata, env, r, r->ndomains ? 1 : 0);
+		ASSERT_EQ(COPY_LEN, unmap(r->fd, r->ioas2, IOVA_B, COPY_LEN));
+	} else {
+		ASSERT_TRUE(domains_say(r, IOVA_B, pg / 2, env->buf + pg,
+					-EINVAL));
+	}
+	expect_refs(_metadata, env, r, 0);
+	ASSERT_EQ(0, unmap_all(r->fd, r->ioas2));
+	/* The source is whole. */
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static const struct scenario copy_sc = {
+	.name = "IOMMU_IOAS_COPY",
+	.allocates = true,
+	.prepare = prep_copy,
+	.command = do_copy,
+	.verify = check_copy,
+};
+
+/* Three mappings, two of them of halves of the buffer. */
+static void prep_unmap(struct __test_metadata *_metadata, struct nth_env *env,
+		       struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
+			    IOVA_A + HALF_LEN));
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, BUF_LEN,
+			    IOVA_A + BUF_LEN));
+}
+
+static int do_unmap(struct nth_env *env, struct run *r)
+{
+	r->bytes = unmap(r->fd, r->ioas, IOVA_A, 2 * BUF_LEN);
+	return r->bytes < 0 ? r->bytes : 0;
+}
+
+static void check_unmap(struct __test_metadata *_metadata,
+			struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc) {
+		ASSERT_EQ(2 * BUF_LEN, r->bytes);
+		ASSERT_EQ(0, unmap_all(r->fd, r->ioas));
+	} else {
+		ASSERT_EQ(2 * BUF_LEN, unmap_all(r->fd, r->ioas));
+	}
+}
+
+static const struct scenario unmap_sc = {
+	.name = "IOMMU_IOAS_UNMAP",
+	.prepare = prep_unmap,
+	.command = do_unmap,
+	.verify = check_unmap,
+};
+
+static bool in_range(uint64_t iova, uint64_t start)
+{
+	return iova >= start && iova + pg - 1 <= start + RANGE_LEN - 1;
+}
+
+/* Kernel-chosen IOVAs are confined to OLD; the command allows NEW. */
+static void prep_allow(struct __test_metadata *_metadata, struct nth_env *env,
+		       struct run *r)
+{
+	struct iommu_iova_range old = {
+		.start = OLD_RANGE_START,
+		.last = OLD_RANGE_START + RANGE_LEN - 1,
+	};
+	unsigned int i;
+
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, allow(r->fd, r->ioas, &old, 1));
+	for (i = 0; i < NEW_RANGES; i++) {
+		r->ranges[i].start = NEW_RANGE_START + i * NEW_RANGE_STRIDE;
+		r->ranges[i].last = r->ranges[i].start + RANGE_LEN - 1;
+	}
+}
+
+static int do_allow(struct nth_env *env, struct run *r)
+{
+	return allow(r->fd, r->ioas, r->ranges, NEW_RANGES);
+}
+
+static void check_allow(struct __test_metadata *_metadata,
+			struct nth_env *env, struct run *r, int rc)
+{
+	uint64_t start = rc ? OLD_RANGE_START : NEW_RANGE_START;
+	uint64_t iova;
+
+	/* The first range of the new ones, or the old one if it stayed. */
+	ASSERT_EQ(0, map_anywhere(r->fd, r->ioas, env->buf, pg, &iova));
+	EXPECT_TRUE(in_range(iova, start)) {
+		TH_LOG("IOVA %#llx is outside [%#llx, %#llx]",
+		       (unsigned long long)iova, (unsigned long long)start,
+		       (unsigned long long)(start + RANGE_LEN - 1));
+	}
+	ASSERT_EQ(pg, unmap(r->fd, r->ioas, iova, pg));
+}
+
+static const struct scenario allow_sc = {
+	.name = "IOMMU_IOAS_ALLOW_IOVAS",
+	.allocates = true,
+	.prepare = prep_allow,
+	.command = do_allow,
+	.verify = check_allow,
+};
+
+static int do_iova_ranges(struct nth_env *env, struct run *r)
+{
+	r->nranges = NEW_RANGES;
+	return iova_ranges(r->fd, r->ioas, r->ranges, &r->nranges,
+			   &r->alignment);
+}
+
+static void check_iova_ranges(struct __test_metadata *_metadata,
+			      struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc) {
+		ASSERT_EQ(1, r->nranges);
+		EXPECT_EQ(0, r->ranges[0].start);
+		EXPECT_EQ(UINT64_MAX, r->ranges[0].last);
+		EXPECT_EQ(1, r->alignment);
+	}
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static const struct scenario iova_ranges_sc = {
+	.name = "IOMMU_IOAS_IOVA_RANGES",
+	.prepare = prep_ioas_mapped,
+	.command = do_iova_ranges,
+	.verify = check_iova_ranges,
+};
+
+static int do_option(struct nth_env *env, struct run *r)
+{
+	return option_set(r->fd, IOMMU_OPTION_HUGE_PAGES, r->ioas, 0);
+}
+
+static void check_option(struct __test_metadata *_metadata,
+			 struct nth_env *env, struct run *r, int rc)
+{
+	ASSERT_EQ(rc ? 1 : 0,
+		  option_get(r->fd, IOMMU_OPTION_HUGE_PAGES, r->ioas));
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static const struct scenario option_sc = {
+	.name = "IOMMU_OPTION",
+	.prepare = prep_ioas_mapped,
+	.command = do_option,
+	.verify = check_option,
+};
+
+/* The IOAS to destroy shares its memory with a copy in a second one. */
+static void prep_destroy(struct __test_metadata *_metadata,
+			 struct nth_env *env, struct run *r)
+{
+	prep_ioas_mapped(_metadata, env, r);
+	r->ioas2 = new_ioas(_metadata, r);
+	ASSERT_EQ(0, copy_at(r->fd, r->ioas2, IOVA_B, r->ioas, IOVA_A,
+			     BUF_LEN));
+}
+
+static int do_destroy(struct nth_env *env, struct run *r)
+{
+	return destroy(r->fd, r->ioas);
+}
+
+static void check_destroy(struct __test_metadata *_metadata,
+			  struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc) {
+		forget(r, r->ioas);
+		ASSERT_EQ(-ENOENT, destroy(r->fd, r->ioas));
+	} else {
+		ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+	}
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas2));
+}
+
+static const struct scenario destroy_sc = {
+	.name = "IOMMU_DESTROY",
+	.prepare = prep_destroy,
+	.command = do_destroy,
+	.verify = check_destroy,
+};
+
+/* ---- With the mock domain and accesses of IOMMU_TEST_CMD. */
+
+/* Two mappings, so that attaching pins two ranges of memory. */
+static void prep_mock_domain(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
+			    IOVA_B));
+}
+
+static int do_mock_domain(struct nth_env *env, struct run *r)
+{
+	return mock_domain(r->fd, r->ioas, &r->out_dom);
+}
+
+static void expect_domain_maps(struct __test_metadata *_metadata,
+			       struct nth_env *env, struct run *r,
+			       uint32_t hwpt)
+{
+	ASSERT_EQ(0, check_map(r->fd, hwpt, IOVA_A, HALF_LEN, env->buf));
+	ASSERT_EQ(0, check_map(r->fd, hwpt, IOVA_B, HALF_LEN,
+			       env->buf + HALF_LEN));
+	expect_refs(_metadata, env, r, 1);
+	expect_usable(_metadata, r, r->ioas, MOCK_APERTURE_START,
+		      MOCK_APERTURE_LAST, pg / 2);
+}
+
+static void check_mock_domain(struct __test_metadata *_metadata,
+			      struct nth_env *env, struct run *r, int rc)
+{
+	struct mock_ids again;
+
+	if (!rc) {
+		hold_mock_ids(_metadata, r, &r->out_dom);
+		expect_domain_maps(_metadata, env, r, r->out_dom.hwpt);
+		ASSERT_EQ(0, destroy(r->fd, r->out_dom.stdev));
+		forget_mock_ids(r, &r->out_dom);
+		ASSERT_EQ(-ENOENT, destroy(r->fd, r->out_dom.hwpt));
+	} else {
+		/* Nothing pinned, reserved or aligned stayed behind... */
+		expect_refs(_metadata, env, r, 0);
+		expect_usable(_metadata, r, r->ioas, 0, UINT64_MAX, 1);
+		/* ...and the next attach gets ids and works. */
+		ASSERT_EQ(0, mock_domain(r->fd, r->ioas, &again));
+		ASSERT_EQ(lowest_free_id(r), again.stdev);
+		hold_mock_ids(_metadata, r, &again);
+		expect_domain_maps(_metadata, env, r, again.hwpt);
+		ASSERT_EQ(0, destroy(r->fd, again.stdev));
+		forget_mock_ids(r, &again);
+	}
+	expect_refs(_metadata, env, r, 0);
+	expect_usable(_metadata, r, r->ioas, 0, UINT64_MAX, 1);
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static const struct scenario mock_domain_sc = {
+	.name = "IOMMU_TEST_OP_MOCK_DOMAIN over mappings",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_mock_domain,
+	.command = do_mock_domain,
+	.verify = check_mock_domain,
+};
+
+static void prep_map_one_domain(struct __test_metadata *_metadata,
+				struct nth_env *env, struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	attach_domain(_metadata, r, r->ioas);
+}
+
+static void prep_map_two_domains(struct __test_metadata *_metadata,
+				 struct nth_env *env, struct run *r)
+{
+	prep_map_one_domain(_metadata, env, r);
+	attach_domain(_metadata, r, r->ioas);
+}
+
+static const struct scenario map_one_domain_sc = {
+	.name = "IOMMU_IOAS_MAP with a mock domain",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_map_one_domain,
+	.command = do_map_fixed,
+	.verify = check_map_cmd,
+};
+
+static const struct scenario map_two_domains_sc = {
+	.name = "IOMMU_IOAS_MAP with two mock domains",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_map_two_domains,
+	.command = do_map_fixed,
+	.verify = check_map_cmd,
+};
+
+static const struct scenario map_anywhere_domain_sc = {
+	.name = "IOMMU_IOAS_MAP at a kernel-chosen IOVA with a mock domain",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_map_one_domain,
+	.command = do_map_anywhere,
+	.verify = check_map_cmd,
+};
+
+static void prep_copy_domain(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct run *r)
+{
+	prep_copy(_metadata, env, r);
+	attach_domain(_metadata, r, r->ioas2);
+}
+
+static const struct scenario copy_domain_sc = {
+	.name = "IOMMU_IOAS_COPY into an IOAS with a mock domain",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_copy_domain,
+	.command = do_copy,
+	.verify = check_copy,
+};
+
+/* The command attaches a pinning access: both mappings get pinned. */
+static int do_create_access(struct nth_env *env, struct run *r)
+{
+	return create_access(r->fd, r->ioas,
+			     MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+			     &r->out_fd);
+}
+
+static void check_create_access(struct __test_metadata *_metadata,
+				struct nth_env *env, struct run *r, int rc)
+{
+	uint32_t pin;
+
+	if (!rc) {
+		r->afd = r->out_fd;
+		ASSERT_EQ(r->free_fd, r->afd);
+		expect_refs(_metadata, env, r, 1);
+		ASSERT_EQ(0, access_pages(r->fd, r->afd, 0, IOVA_B, HALF_LEN,
+					  env->buf + HALF_LEN, &pin));
+		ASSERT_EQ(0, access_unpin(r->fd, r->afd, pin));
+	} else {
+		expect_refs(_metadata, env, r, 0);
+		ASSERT_EQ(r->free_fd, lowest_free_fd(r->fd)) {
+			TH_LOG("the failed command left an fd open");
+		}
+	}
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+	expect_refs(_metadata, env, r, 0);
+}
+
+static const struct scenario create_access_sc = {
+	.name = "IOMMU_TEST_OP_CREATE_ACCESS pinning mappings",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_mock_domain,
+	.command = do_create_access,
+	.verify = check_create_access,
+};
+
+/* Two adjacent mappings and an access on them that pins or not. */
+static void prep_access(struct __test_metadata *_metadata,
+			struct nth_env *env, struct run *r, uint32_t flags)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
+			    IOVA_A + HALF_LEN));
+	ASSERT_EQ(0, create_access(r->fd, r->ioas, flags, &r->afd));
+}
+
+static void prep_access_pages(struct __test_metadata *_metadata,
+			      struct nth_env *env, struct run *r)
+{
+	prep_access(_metadata, env, r,
+		    MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+}
+
+/* Across both mappings. */
+static int do_access_pages(struct nth_env *env, struct run *r)
+{
+	return access_pages(r->fd, r->afd, MOCK_FLAGS_ACCESS_WRITE, IOVA_A,
+			    BUF_LEN, env->buf, &r->out_id);
+}
+
+static void check_access_pages(struct __test_metadata *_metadata,
+			       struct nth_env *env, struct run *r, int rc)
+{
+	/* The mappings hold the pins, whatever the access does. */
+	expect_refs(_metadata, env, r, 1);
+	/*
+	 * The unmap has the access let go of what it pinned; a failed
+	 * command must have left no pin that would make it wait.
+	 */
+	ASSERT_EQ(BUF_LEN, unmap(r->fd, r->ioas, IOVA_A, BUF_LEN));
+	if (!rc)
+		ASSERT_EQ(-ENOENT, access_unpin(r->fd, r->afd, r->out_id));
+	expect_refs(_metadata, env, r, 0);
+}
+
+static const struct scenario access_pages_sc = {
+	.name = "IOMMU_TEST_OP_ACCESS_PAGES",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_access_pages,
+	.command = do_access_pages,
+	.verify = check_access_pages,
+};
+
+/* A non-pinning access: the copy pins each mapping for its duration. */
+static void prep_access_rw(struct __test_metadata *_metadata,
+			   struct nth_env *env, struct run *r)
+{
+	memset(env->buf, FILL, BUF_LEN);
+	memset(env->out, 0, BUF_LEN);
+	prep_access(_metadata, env, r, 0);
+}
+
+static int do_access_write(struct nth_env *env, struct run *r)
+{
+	return access_rw(r->fd, r->afd, MOCK_ACCESS_RW_WRITE,
+			 IOVA_A + RW_SKIP, RW_LEN, env->data + RW_SKIP);
+}
+
+static int do_access_read(struct nth_env *env, struct run *r)
+{
+	return access_rw(r->fd, r->afd, 0, IOVA_A + RW_SKIP, RW_LEN,
+			 env->out + RW_SKIP);
+}
+
+static void check_access_write(struct __test_metadata *_metadata,
+			       struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc)
+		ASSERT_EQ(0, memcmp(env->buf + RW_SKIP, env->data + RW_SKIP,
+				    RW_LEN));
+	/* Around the range nothing is written, even after a failure. */
+	ASSERT_TRUE(all_bytes(env->buf, RW_SKIP, FILL));
+	ASSERT_TRUE(all_bytes(env->buf + BUF_LEN - RW_SKIP, RW_SKIP, FILL));
+	expect_refs(_metadata, env, r, 0);
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static void check_access_read(struct __test_metadata *_metadata,
+			      struct nth_env *env, struct run *r, int rc)
+{
+	/* A failed read copies nothing out. */
+	ASSERT_TRUE(all_bytes(env->out + RW_SKIP, RW_LEN, rc ? 0 : FILL));
+	ASSERT_TRUE(all_bytes(env->out, RW_SKIP, 0));
+	ASSERT_TRUE(all_bytes(env->out + BUF_LEN - RW_SKIP, RW_SKIP, 0));
+	expect_refs(_metadata, env, r, 0);
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static const struct scenario access_write_sc = {
+	.name = "IOMMU_TEST_OP_ACCESS_RW writing",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_access_rw,
+	.command = do_access_write,
+	.verify = check_access_write,
+};
+
+static const struct scenario access_read_sc = {
+	.name = "IOMMU_TEST_OP_ACCESS_RW reading",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_access_rw,
+	.command = do_access_read,
+	.verify = check_access_read,
+};
+
+/* Destroying the mock device ends its domain and unpins the memory. */
+static void prep_destroy_device(struct __test_metadata *_metadata,
+				struct nth_env *env, struct run *r)
+{
+	prep_ioas_mapped(_metadata, env, r);
+	attach_domain(_metadata, r, r->ioas);
+}
+
+static int do_destroy_device(struct nth_env *env, struct run *r)
+{
+	return destroy(r->fd, r->dom[0].stdev);
+}
+
+static void check_destroy_device(struct __test_metadata *_metadata,
+				 struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc) {
+		forget_mock_ids(r, &r->dom[0]);
+		ASSERT_EQ(-ENOENT, destroy(r->fd, r->dom[0].hwpt));
+		expect_refs(_metadata, env, r, 0);
+		expect_usable(_metadata, r, r->ioas, 0, UINT64_MAX, 1);
+	} else {
+		expect_refs(_metadata, env, r, 1);
+	}
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+}
+
+static const struct scenario destroy_device_sc = {
+	.name = "IOMMU_DESTROY of a mock device",
+	.mock = true,
+	.prepare = prep_destroy_device,
+	.command = do_destroy_device,
+	.verify = check_destroy_device,
+};
+
+/* =====================================================================
+ * Each test sweeps one command.  The setup arranges fault injection, drops
+ * CAP_IPC_LOCK under a small RLIMIT_MEMLOCK, and makes sure that an armed
+ * failure does reach iommufd.
+ */
+FIXTURE(fail_nth) {
+	struct nth_env env;
+};
+
+FIXTURE_SETUP(fail_nth)
+{
+	struct nth_env *env = &self->env;
+	char path[64];
+	uint32_t id;
+	unsigned int i;
+	int fd, hit, rc;
+
+	env->nth_fd = -1;
+	if (access("/dev/iommu", F_OK))
+		SKIP(_exit(HARNESS_SKIPPED),
+		     "no /dev/iommu: kernel without CONFIG_IOMMUFD");
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	env->nth_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (env->nth_fd < 0)
+		SKIP(_exit(HARNESS_SKIPPED),
+		     "no %s: kernel without CONFIG_FAULT_INJECTION", path);
+	for (i = 0; i < NR_KNOBS; i++)
+		if (read_knob(knobs[i].path, env->saved[i], KNOB_LEN))
+			SKIP(_exit(HARNESS_SKIPPED),
+			     "no %s: debugfs not at /sys/kernel/debug, or no CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS",
+			     knobs[i].path);
+	for (i = 0; i < NR_KNOBS; i++) {
+		ASSERT_EQ(0, write_knob(knobs[i].path, knobs[i].value));
+		env->nsaved = i + 1;
+	}
+	env->mock = have_test_cmd();
+
+	env->buf = alloc_buf(BUF_LEN, FILL);
+	env->data = alloc_buf(BUF_LEN, 0);
+	env->out = alloc_buf(BUF_LEN, 0);
+	env->limit_buf = alloc_buf(LIMIT_LEN + pg, FILL);
+	ASSERT_NE(NULL, env->buf);
+	ASSERT_NE(NULL, env->data);
+	ASSERT_NE(NULL, env->out);
+	ASSERT_NE(NULL, env->limit_buf);
+	for (i = 0; i < BUF_LEN; i++)
+		env->data[i] = (uint8_t)(i * 7 + 3);
+
+	ASSERT_EQ(0, limit_memlock(LIMIT_LEN));
+	ASSERT_EQ(0, drop_capability(CAP_IPC_LOCK));
+	env->vmpin_start = vmpin_kb();
+	ASSERT_LE(0, env->vmpin_start);
+
+	/* The first allocation of IOMMU_IOAS_ALLOC is its object's. */
+	fd = open_iommufd();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, nth_arm(env->nth_fd, 1));
+	rc = ioas_alloc(fd, &id);
+	hit = nth_disarm(env->nth_fd);
+	ASSERT_EQ(1, hit) {
+		TH_LOG("an armed failure was not injected");
+	}
+	ASSERT_EQ(-ENOMEM, rc);
+	ASSERT_EQ(0, close(fd));
+
+	if (env->mock) {
+		rc = pin_whole_limit(env);
+		env->limit_check = !rc;
+		if (rc)
+			TH_LOG("no RLIMIT_MEMLOCK check: %s",
+			       rc > 0 ? "the limit is not enforced" :
+					strerror(-rc));
+	}
+	env->free_fd = lowest_free_fd(env->nth_fd);
+	ASSERT_LE(0, env->free_fd);
+}
+
+FIXTURE_TEARDOWN(fail_nth)
+{
+	struct nth_env *env = &self->env;
+	unsigned int i;
+
+	for (i = 0; i < env->nsaved; i++)
+		write_knob(knobs[i].path, env->saved[i]);
+	if (env->nth_fd >= 0)
+		close(env->nth_fd);
+	if (env->buf)
+		munmap(env->buf, BUF_LEN);
+	if (env->data)
+		munmap(env->data, BUF_LEN);
+	if (env->out)
+		munmap(env->out, BUF_LEN);
+	if (env->limit_buf)
+		munmap(env->limit_buf, LIMIT_LEN + pg);
+}
+
+TEST_F(fail_nth, ioas_alloc)
+{
+	sweep(_metadata, &self->env, &ioas_alloc_sc);
+}
+
+TEST_F(fail_nth, ioas_map_fixed_iova)
+{
+	sweep(_metadata, &self->env, &map_fixed_sc);
+}
+
+TEST_F(fail_nth, ioas_map_kernel_chosen_iova)
+{
+	sweep(_metadata, &self->env, &map_anywhere_sc);
+}
+
+TEST_F(fail_nth, ioas_copy)
+{
+	sweep(_metadata, &self->env, &copy_sc);
+}
+
+TEST_F(fail_nth, ioas_unmap)
+{
+	sweep(_metadata, &self->env, &unmap_sc);
+}
+
+TEST_F(fail_nth, ioas_allow_iovas)
+{
+	sweep(_metadata, &self->env, &allow_sc);
+}
+
+TEST_F(fail_nth, ioas_iova_ranges)
+{
+	sweep(_metadata, &self->env, &iova_ranges_sc);
+}
+
+TEST_F(fail_nth, option)
+{
+	sweep(_metadata, &self->env, &option_sc);
+}
+
+TEST_F(fail_nth, destroy_ioas)
+{
+	sweep(_metadata, &self->env, &destroy_sc);
+}
+
+TEST_F(fail_nth, mock_domain_over_mappings)
+{
+	sweep(_metadata, &self->env, &mock_domain_sc);
+}
+
+TEST_F(fail_nth, map_with_one_mock_domain)
+{
+	sweep(_metadata, &self->env, &map_one_domain_sc);
+}
+
+TEST_F(fail_nth, map_with_two_mock_domains)
+{
+	sweep(_metadata, &self->env, &map_two_domains_sc);
+}
+
+TEST_F(fail_nth, map_kernel_chosen_iova_with_mock_domain)
+{
+	sweep(_metadata, &self->env, &map_anywhere_domain_sc);
+}
+
+TEST_F(fail_nth, copy_into_mock_domain)
+{
+	sweep(_metadata, &self->env, &copy_domain_sc);
+}
+
+TEST_F(fail_nth, create_pinning_access)
+{
+	sweep(_metadata, &self->env, &create_access_sc);
+}
+
+TEST_F(fail_nth, access_pages)
+{
+	sweep(_metadata, &self->env, &access_pages_sc);
+}
+
+TEST_F(fail_nth, access_rw_write)
+{
+	sweep(_metadata, &self->env, &access_write_sc);
+}
+
+TEST_F(fail_nth, access_rw_read)
+{
+	sweep(_metadata, &self->env, &access_read_sc);
+}
+
+TEST_F(fail_nth, destroy_mock_device)
+{
+	sweep(_metadata, &self->env, &destroy_device_sc);
+}
+
+TEST_HARNESS_MAIN
