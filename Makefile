@@ -34,7 +34,8 @@ export CCACHE_MAXSIZE	?= 8G
 export CCACHE_NOHASHDIR	:= 1
 
 .PHONY: all setup prepare abi kernel initramfs run check check-debug series \
-	series-check lint clean distclean help upstream-selftests check-upstream
+	series-check lint clean distclean help upstream-selftests check-upstream \
+	bench-tools bench
 
 all: kernel
 
@@ -44,6 +45,7 @@ help:
 	@echo "make check T=NAME run one kselftest program or one KUnit suite"
 	@echo "make check-debug  make check on a KASAN/lockdep/kmemleak kernel"
 	@echo "make check-upstream  boot and run upstream 6.12's own iommufd selftests, unmodified"
+	@echo "make bench        boot and benchmark iommufd map/unmap against VFIO type1 (figures)"
 	@echo "make series       export the work as a git format-patch series"
 	@echo "make series-check apply the series with git am to a pristine base and build it"
 	@echo "make lint         checkpatch --strict over the series, sparse over our files"
@@ -85,6 +87,20 @@ check-upstream: abi kernel upstream-selftests
 		$(OUT)/upstream
 	@harness/boot.sh --mode upstream --kernel $(OBJ)/arch/x86/boot/bzImage \
 		--initrd $(OUT)/initramfs-upstream.cpio --out $(OUT)/check-upstream \
+		--timeout $(TIMEOUT)
+
+# The benchmark (tools/iommufd), built static from the prepared tree against
+# the kernel's installed uAPI headers, and run in a 4 GiB guest: figures,
+# and one verdict on whether it ran to its end.
+bench-tools: kernel
+	@$(MAKE) --no-print-directory -C $(SRC)/tools/iommufd \
+		OUTPUT=$(OUT)/tools/iommufd/ KHDR_INCLUDES=-I$(OBJ)/usr/include
+
+bench: abi kernel bench-tools
+	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-bench.cpio \
+		bench=$(OUT)/tools/iommufd
+	@harness/boot.sh --mode bench --mem 4G --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs-bench.cpio --out $(OUT)/bench \
 		--timeout $(TIMEOUT)
 
 check-debug:

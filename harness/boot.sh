@@ -11,12 +11,16 @@
 #                        -> 04:01.0 edu, 04:02.0 edu
 #                           one bus reset for both, one IOMMU group
 #
-# usage: boot.sh --mode run|check|upstream --kernel BZIMAGE --initrd CPIO --out DIR
-#                [--timeout SEC] [--test NAME] [--parser KUNIT_TOOL_DIR]
+# usage: boot.sh --mode run|check|upstream|bench --kernel BZIMAGE --initrd CPIO
+#                --out DIR [--timeout SEC] [--test NAME] [--parser KUNIT_TOOL_DIR]
+#                [--mem SIZE]
+#
+# --mem: the guest's memory, as QEMU's -m takes it (default 2G; the
+# benchmark's huge pages need 4G).
 set -euo pipefail
 
 here=$(dirname "$(realpath "$0")")
-mode= kernel= initrd= out= timeout=900 test= parser=
+mode= kernel= initrd= out= timeout=900 test= parser= mem=2G
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2 ;;
@@ -26,10 +30,15 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2 ;;
 	--test) test=$2 ;;
 	--parser) parser=$2 ;;
+	--mem) mem=$2 ;;
 	*) echo "boot: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift 2
 done
+[[ $mem =~ ^[1-9][0-9]*[MG]$ ]] || {
+	echo "boot: --mem $mem: want a size such as 2G or 4096M" >&2
+	exit 2
+}
 
 mkdir -p "$out"
 console="$out/console.log"
@@ -56,7 +65,7 @@ fi
 # 6.1 code before anything of the series runs; the debug runs have been
 # clean with 4-level paging.
 qemu=(qemu-system-x86_64
-	-M q35,kernel-irqchip=split -accel tcg -cpu max,la57=off -smp 2 -m 2G
+	-M q35,kernel-irqchip=split -accel tcg -cpu max,la57=off -smp 2 -m "$mem"
 	-device intel-iommu,intremap=on,x-scalable-mode=on,x-pasid-mode=on
 	-device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=0x3
 	-device edu,bus=rp1
@@ -85,6 +94,8 @@ if [ "$mode" = run ]; then
 	echo "IOMMU faults the kernel logged (the demo provokes them on purpose):"
 	grep -E 'DMAR: \[DMA' "$console" | sed 's/^/  /' || echo "  none"
 else
+	[ "$mode" = bench ] &&
+		echo "boot: benchmark running; its output follows when the machine is done" >&2
 	timeout "$timeout" "${qemu[@]}" 2> "$out/qemu.log" || rc=$?
 fi
 echo "boot: QEMU ran $(( $(date +%s) - start ))s, exit $rc; logs in $out" >&2

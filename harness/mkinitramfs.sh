@@ -2,17 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Make the guest's initramfs: static busybox, our init, and the installed
-# kselftests; with UPSTREAM_DIR, also the (static) programs in it, at
-# /upstream, where harness.mode=upstream runs them.  Test binaries are
+# kselftests.  Each further argument NAME=DIR adds the (static) programs of
+# DIR at /NAME: upstream=DIR for harness.mode=upstream, bench=DIR for
+# harness.mode=bench.  A bare DIR means upstream=DIR.  Test binaries are
 # static, so nothing else is needed.
 #
-# usage: mkinitramfs.sh KSELFTEST_INSTALL_DIR OUTPUT_CPIO [UPSTREAM_DIR]
+# usage: mkinitramfs.sh KSELFTEST_INSTALL_DIR OUTPUT_CPIO [[NAME=]DIR]...
 set -euo pipefail
 
 here=$(dirname "$(realpath "$0")")
 kst=$(realpath "$1")
 out=$2
-up=${3:+$(realpath "$3")}
+shift 2
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
@@ -26,16 +27,28 @@ done
 for a in poweroff reboot halt; do ln -sf ../bin/busybox "$root/sbin/$a"; done
 cp "$here/guest/init" "$root/init"
 cp -a "$kst" "$root/kselftest"
-if [ -n "$up" ]; then
-	# Only the programs: not the builder's notes beside them.
-	mkdir "$root/upstream"
-	find "$up" -maxdepth 1 -type f -perm -u+x ! -name '.*' \
-		-exec cp -p {} "$root/upstream/" \;
-	[ -n "$(ls "$root/upstream")" ] || {
-		echo "mkinitramfs: no program in $up" >&2
+for arg in "$@"; do
+	case "$arg" in
+	'') continue ;;
+	*=*) name=${arg%%=*} dir=${arg#*=} ;;
+	*) name=upstream dir=$arg ;;
+	esac
+	case "$name" in
+	''|*[!a-z0-9_-]*)
+		echo "mkinitramfs: bad directory name in $arg" >&2
+		exit 2 ;;
+	esac
+	dir=$(realpath "$dir")
+	# Only the programs: not the builder's notes or objects beside them.
+	# mkdir fails on a name the initramfs already has.
+	mkdir "$root/$name"
+	find "$dir" -maxdepth 1 -type f -perm -u+x ! -name '.*' \
+		-exec cp -p {} "$root/$name/" \;
+	[ -n "$(ls "$root/$name")" ] || {
+		echo "mkinitramfs: no program in $dir" >&2
 		exit 1
 	}
-fi
+done
 mknod -m 600 "$root/dev/console" c 5 1
 
 mkdir -p "$(dirname "$out")"

@@ -12,6 +12,10 @@ machine that did not come up or finish.
 Mode 'upstream' (upstream's iommufd selftests, which the guest's init
 frames as the kselftest runner frames a collection) counts that TAP and
 not KUnit's: the built-in suites belong to mode 'check'.
+
+Mode 'bench' counts no tests: it prints the benchmark's output and counts
+one pass if the benchmark ran to its end ('bench: done') and the machine
+finished, else one failure; kernel reports fail it as in every mode.
 """
 import argparse
 import contextlib
@@ -26,6 +30,10 @@ KERNEL_REPORTS = re.compile(
     r'Kernel panic|INFO: possible |INFO: task .* blocked|'
     r'detected stalls on CPU|unreferenced object 0x|'
     r'kmemleak: \d+ new suspected')
+
+# The benchmark's last line when it ran to its end.
+BENCH_DONE = 'bench: done'
+BENCH_EXIT = re.compile(r'^harness: bench exit=(\d+)')
 
 TOP = re.compile(r'^(not ok|ok) (\d+) selftests: (\S+): (\S+)(.*)$')
 CASE = re.compile(r'^# (not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$')
@@ -114,7 +122,7 @@ def kunit_results(console, tool, tally):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--mode', choices=('run', 'check', 'upstream'), required=True)
+    ap.add_argument('--mode', choices=('run', 'check', 'upstream', 'bench'), required=True)
     ap.add_argument('--qemu-rc', type=int, default=0)
     ap.add_argument('--console', required=True)
     ap.add_argument('--results', required=True)
@@ -136,6 +144,12 @@ def main():
     elif args.mode == 'upstream':
         if not kselftest_results(results, tally):
             tally.add('fail', 'upstream', 'no upstream selftest program ran')
+    elif args.mode == 'bench':
+        # Figures, not tests: shown as they are, and one verdict on
+        # whether the benchmark and the machine ran to their ends.
+        for line in results:
+            print(line.rstrip('\r\n'))
+        print()
     else:
         demo = [l for l in results if l.startswith('harness: demo exit=')]
         rc = int(demo[-1].split('=')[1]) if demo else -1
@@ -143,14 +157,27 @@ def main():
                   '' if rc == 0 else f'exit {rc}')
 
     text = ''.join(results)
+    machine = []
     if 'harness: begin' not in text:
-        tally.add('fail', 'machine', 'the guest never started its init')
+        machine.append('the guest never started its init')
     elif 'harness: end' not in text:
-        tally.add('fail', 'machine', 'the guest did not finish (crash or time-out)')
+        machine.append('the guest did not finish (crash or time-out)')
     if args.qemu_rc == 124:
-        tally.add('fail', 'machine', 'time-out: QEMU was killed')
+        machine.append('time-out: QEMU was killed')
     elif args.qemu_rc:
-        tally.add('fail', 'machine', f'QEMU exited with {args.qemu_rc}')
+        machine.append(f'QEMU exited with {args.qemu_rc}')
+
+    if args.mode == 'bench':
+        why = []
+        if not any(l.rstrip('\r\n') == BENCH_DONE for l in results):
+            exits = [m.group(1) for m in map(BENCH_EXIT.match, results) if m]
+            why.append(f'it did not reach "{BENCH_DONE}"' +
+                       (f', exit {exits[-1]}' if exits else ''))
+        why += machine
+        tally.add('fail' if why else 'pass', 'bench: iommufd_bench', '; '.join(why))
+    else:
+        for why in machine:
+            tally.add('fail', 'machine', why)
 
     for path, lines in ((args.console, console), (args.results, results)):
         for n, line in enumerate(lines, 1):
