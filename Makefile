@@ -11,6 +11,14 @@ SRC		:= $(B)/src
 FLAVOR		?= default
 T		?=
 TIMEOUT		?= 900
+# VIOMMU=0 boots the test machine without the emulated VT-d
+VIOMMU		?= 1
+BOOT		:= harness/boot.sh --viommu $(VIOMMU)
+ifeq ($(VIOMMU),1)
+RUNDIR_SUFFIX	:=
+else
+RUNDIR_SUFFIX	:= -noviommu
+endif
 # Our kselftest directories, built and run in the guest
 export KSELFTEST_TARGETS := vfio iommu
 # uAPI headers, and the test-only command header of the mock, that must stay
@@ -69,12 +77,12 @@ initramfs: kernel
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs.cpio
 
 run: abi initramfs
-	@harness/boot.sh --mode run --kernel $(OBJ)/arch/x86/boot/bzImage \
-		--initrd $(OUT)/initramfs.cpio --out $(OUT)/run --timeout $(TIMEOUT)
+	@$(BOOT) --mode run --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs.cpio --out $(OUT)/run$(RUNDIR_SUFFIX) --timeout $(TIMEOUT)
 
 check: abi initramfs
-	@harness/boot.sh --mode check --kernel $(OBJ)/arch/x86/boot/bzImage \
-		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check --timeout $(TIMEOUT) \
+	@$(BOOT) --mode check --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check$(RUNDIR_SUFFIX) --timeout $(TIMEOUT) \
 		$(if $(T),--test $(T)) --parser $(SRC)/tools/testing/kunit
 
 # Upstream Linux 6.12's iommufd selftests, built from linux-source-6.12 (not
@@ -85,8 +93,9 @@ upstream-selftests: setup
 check-upstream: abi kernel upstream-selftests
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-upstream.cpio \
 		$(OUT)/upstream
-	@harness/boot.sh --mode upstream --kernel $(OBJ)/arch/x86/boot/bzImage \
-		--initrd $(OUT)/initramfs-upstream.cpio --out $(OUT)/check-upstream \
+	@$(BOOT) --mode upstream --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs-upstream.cpio --out $(OUT)/check-upstream$(RUNDIR_SUFFIX) \
+		--xfail harness/upstream-xfail.txt \
 		--timeout $(TIMEOUT)
 
 # The benchmark (tools/iommufd), built static from the prepared tree against
@@ -99,8 +108,8 @@ bench-tools: kernel
 bench: abi kernel bench-tools
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-bench.cpio \
 		bench=$(OUT)/tools/iommufd
-	@harness/boot.sh --mode bench --mem 4G --kernel $(OBJ)/arch/x86/boot/bzImage \
-		--initrd $(OUT)/initramfs-bench.cpio --out $(OUT)/bench \
+	@$(BOOT) --mode bench --mem 4G --kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs-bench.cpio --out $(OUT)/bench$(RUNDIR_SUFFIX) \
 		--timeout $(TIMEOUT)
 
 check-debug:

@@ -13,14 +13,14 @@
 #
 # usage: boot.sh --mode run|check|upstream|bench --kernel BZIMAGE --initrd CPIO
 #                --out DIR [--timeout SEC] [--test NAME] [--parser KUNIT_TOOL_DIR]
-#                [--mem SIZE]
+#                [--mem SIZE] [--viommu 0|1] [--xfail FILE]
 #
 # --mem: the guest's memory, as QEMU's -m takes it (default 2G; the
 # benchmark's huge pages need 4G).
 set -euo pipefail
 
 here=$(dirname "$(realpath "$0")")
-mode= kernel= initrd= out= timeout=900 test= parser= mem=2G
+mode= kernel= initrd= out= timeout=900 test= parser= mem=2G viommu=1 xfail=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2 ;;
@@ -31,6 +31,8 @@ while [ $# -gt 0 ]; do
 	--test) test=$2 ;;
 	--parser) parser=$2 ;;
 	--mem) mem=$2 ;;
+	--viommu) viommu=$2 ;;
+	--xfail) xfail=$2 ;;
 	*) echo "boot: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift 2
@@ -46,7 +48,15 @@ results="$out/results.log"
 : > "$console"
 : > "$results"
 
-append="console=ttyS0,115200 intel_iommu=on,sm_on iommu.strict=1"
+# --viommu 0: the same machine without the emulated VT-d, for what must
+# work on machines without an IOMMU (the mock, noiommu).
+case "$viommu" in
+1) append="console=ttyS0,115200 intel_iommu=on,sm_on iommu.strict=1"
+   viommu_dev=(-device intel-iommu,intremap=on,x-scalable-mode=on,x-pasid-mode=on) ;;
+0) append="console=ttyS0,115200"
+   viommu_dev=() ;;
+*) echo "boot: --viommu $viommu: want 0 or 1" >&2; exit 2 ;;
+esac
 append+=" panic=-1 panic_on_warn=0 oops=panic printk.time=1"
 append+=" harness.mode=$mode"
 if [ -n "$test" ]; then
@@ -66,7 +76,7 @@ fi
 # clean with 4-level paging.
 qemu=(qemu-system-x86_64
 	-M q35,kernel-irqchip=split -accel tcg -cpu max,la57=off -smp 2 -m "$mem"
-	-device intel-iommu,intremap=on,x-scalable-mode=on,x-pasid-mode=on
+	"${viommu_dev[@]}"
 	-device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=0x3
 	-device edu,bus=rp1
 	-device pcie-root-port,id=rp2,chassis=2,slot=2,bus=pcie.0,addr=0x4
@@ -102,4 +112,4 @@ echo "boot: QEMU ran $(( $(date +%s) - start ))s, exit $rc; logs in $out" >&2
 
 exec python3 "$here/results.py" --mode "$mode" --qemu-rc "$rc" \
 	--console "$console" --results "$results" ${parser:+--kunit-tool "$parser"} \
-	${test:+--test "$test"}
+	${test:+--test "$test"} ${xfail:+--xfail "$xfail"}

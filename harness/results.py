@@ -40,13 +40,20 @@ CASE = re.compile(r'^# (not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$')
 
 
 class Tally:
-    def __init__(self):
+    def __init__(self, xfail=None):
         self.passed = self.failed = self.skipped = 0
+        # name -> why it is expected to fail (see --xfail)
+        self.xfail = xfail or {}
 
     def add(self, status, name, why=''):
+        expected = self.xfail.get(name)
+        if expected is not None and status == 'fail':
+            status, why = 'xfail', expected
+        elif expected is not None and status == 'pass':
+            status, why = 'xpass', f'listed as expected to fail ({expected}): update the list'
         if status == 'pass':
             self.passed += 1
-        elif status == 'skip':
+        elif status in ('skip', 'xfail'):
             self.skipped += 1
         else:
             self.failed += 1
@@ -128,13 +135,23 @@ def main():
     ap.add_argument('--results', required=True)
     ap.add_argument('--kunit-tool')
     ap.add_argument('--test')
+    ap.add_argument('--xfail', help='file of cases expected to fail: '
+                    '"NAME  why" per line, NAME as printed without the '
+                    'first "MODE:" part')
     args = ap.parse_args()
 
     with open(args.console, errors='replace') as f:
         console = f.readlines()
     with open(args.results, errors='replace') as f:
         results = f.readlines()
-    tally = Tally()
+    xfail = {}
+    if args.xfail:
+        with open(args.xfail) as f:
+            for line in f:
+                if line.strip() and not line.startswith('#'):
+                    name, _, why = line.strip().partition(' ')
+                    xfail[f'{args.mode}:{name}'] = why.strip()
+    tally = Tally(xfail)
 
     if args.mode == 'check':
         progs = kselftest_results(results, tally)
