@@ -35,27 +35,9 @@
  * restored after each test.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include <linux/capability.h>
-#include <linux/iommufd.h>
-
-#include "../kselftest_harness.h"
-#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
-
-/* Exit status with which the harness reports a test as skipped. */
-#define HARNESS_SKIPPED		255
+#include "iommufd_test_util.h"
 
 /* More runs than any command has allocations: reaching it fails the test. */
 #define MAX_RUNS		1000
@@ -64,7 +46,6 @@
 #define BUF_PAGES		8
 #define BUF_LEN			(BUF_PAGES * pg)
 #define HALF_LEN		(BUF_LEN / 2)
-#define FILL			0x5a
 
 /* RLIMIT_MEMLOCK of a test, in pages: more than any command pins. */
 #define LIMIT_PAGES		16
@@ -87,376 +68,6 @@
 
 #define MAX_DOMAINS		2
 #define MAX_HELD		16
-
-#define RW			(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED_RW		(IOMMU_IOAS_MAP_FIXED_IOVA | RW)
-
-static uint64_t pg;
-
-static void __attribute__((constructor)) learn_page_size(void)
-{
-	pg = sysconf(_SC_PAGESIZE);
-}
-
-/* ---- Commands: 0 (or a byte count) on success, -errno on failure. */
-
-static int call(int fd, unsigned long request, void *arg)
-{
-	return ioctl(fd, request, arg) ? -errno : 0;
-}
-
-static int open_iommufd(void)
-{
-	return open("/dev/iommu", O_RDWR | O_CLOEXEC);
-}
-
-static int ioas_alloc(int fd, uint32_t *id)
-{
-	struct iommu_ioas_alloc arg = { .size = sizeof(arg) };
-	int rc = call(fd, IOMMU_IOAS_ALLOC, &arg);
-
-	if (!rc)
-		*id = arg.out_ioas_id;
-	return rc;
-}
-
-static int destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy arg = { .size = sizeof(arg), .id = id };
-
-	return call(fd, IOMMU_DESTROY, &arg);
-}
-
-/* *iova: where to map with IOMMU_IOAS_MAP_FIXED_IOVA; where it went. */
-static int map(int fd, uint32_t ioas, uint32_t flags, const void *va,
-	       uint64_t len, uint64_t *iova)
-{
-	struct iommu_ioas_map arg = {
-		.size = sizeof(arg),
-		.flags = flags,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = *iova,
-	};
-	int rc = call(fd, IOMMU_IOAS_MAP, &arg);
-
-	if (!rc)
-		*iova = arg.iova;
-	return rc;
-}
-
-static int map_at(int fd, uint32_t ioas, const void *va, uint64_t len,
-		  uint64_t iova)
-{
-	return map(fd, ioas, FIXED_RW, va, len, &iova);
-}
-
-static int map_anywhere(int fd, uint32_t ioas, const void *va, uint64_t len,
-			uint64_t *iova)
-{
-	*iova = 0;
-	return map(fd, ioas, RW, va, len, iova);
-}
-
-/* The number of bytes unmapped, or -errno. */
-static int64_t unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_unmap arg = {
-		.size = sizeof(arg),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = len,
-	};
-	int rc = call(fd, IOMMU_IOAS_UNMAP, &arg);
-
-	return rc ? rc : (int64_t)arg.length;
-}
-
-static int64_t unmap_all(int fd, uint32_t ioas)
-{
-	return unmap(fd, ioas, 0, UINT64_MAX);
-}
-
-static int copy_at(int fd, uint32_t dst, uint64_t dst_iova, uint32_t src,
-		   uint64_t src_iova, uint64_t len)
-{
-	struct iommu_ioas_copy arg = {
-		.size = sizeof(arg),
-		.flags = FIXED_RW,
-		.dst_ioas_id = dst,
-		.src_ioas_id = src,
-		.length = len,
-		.dst_iova = dst_iova,
-		.src_iova = src_iova,
-	};
-
-	return call(fd, IOMMU_IOAS_COPY, &arg);
-}
-
-static int allow(int fd, uint32_t ioas, const struct iommu_iova_range *r,
-		 uint32_t n)
-{
-	struct iommu_ioas_allow_iovas arg = {
-		.size = sizeof(arg),
-		.ioas_id = ioas,
-		.num_iovas = n,
-		.allowed_iovas = (uintptr_t)r,
-	};
-
-	return call(fd, IOMMU_IOAS_ALLOW_IOVAS, &arg);
-}
-
-/* *n: room in @r on entry, the number of usable ranges on return. */
-static int iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
-		       uint32_t *n, uint64_t *alignment)
-{
-	struct iommu_ioas_iova_ranges arg = {
-		.size = sizeof(arg),
-		.ioas_id = ioas,
-		.num_iovas = *n,
-		.allowed_iovas = (uintptr_t)r,
-	};
-	int rc = call(fd, IOMMU_IOAS_IOVA_RANGES, &arg);
-
-	*n = arg.num_iovas;
-	*alignment = arg.out_iova_alignment;
-	return rc;
-}
-
-static int option_set(int fd, uint32_t option_id, uint32_t object,
-		      uint64_t val)
-{
-	struct iommu_option arg = {
-		.size = sizeof(arg),
-		.option_id = option_id,
-		.op = IOMMU_OPTION_OP_SET,
-		.object_id = object,
-		.val64 = val,
-	};
-
-	return call(fd, IOMMU_OPTION, &arg);
-}
-
-/* The option's value, or -errno. */
-static int64_t option_get(int fd, uint32_t option_id, uint32_t object)
-{
-	struct iommu_option arg = {
-		.size = sizeof(arg),
-		.option_id = option_id,
-		.op = IOMMU_OPTION_OP_GET,
-		.object_id = object,
-	};
-	int rc = call(fd, IOMMU_OPTION, &arg);
-
-	return rc ? rc : (int64_t)arg.val64;
-}
-
-/* ---- IOMMU_TEST_CMD. */
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return call(fd, IOMMU_TEST_CMD, cmd);
-}
-
-/* The ids IOMMU_TEST_OP_MOCK_DOMAIN hands out; idev is 0 if none. */
-struct mock_ids {
-	uint32_t stdev;
-	uint32_t hwpt;
-	uint32_t idev;
-};
-
-static int mock_domain(int fd, uint32_t ioas, struct mock_ids *ids)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = ioas,
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		ids->stdev = cmd.mock_domain.out_stdev_id;
-		ids->hwpt = cmd.mock_domain.out_hwpt_id;
-		ids->idev = cmd.mock_domain.out_idev_id;
-	}
-	return rc;
-}
-
-/* 0 if HWPT @hwpt translates [iova, iova + len) to the memory at @va. */
-static int check_map(int fd, uint32_t hwpt, uint64_t iova, uint64_t len,
-		     const void *va)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt,
-		.check_map = {
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)va,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* 0 if every page of [va, va + len) is pinned exactly @refs times. */
-static int check_refs(int fd, const void *va, uint64_t len, uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = len,
-			.uptr = (uintptr_t)va,
-			.refs = refs,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int create_access(int fd, uint32_t ioas, uint32_t flags, int *afd)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas,
-		.create_access = { .flags = flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc)
-		*afd = cmd.create_access.out_access_fd;
-	return rc;
-}
-
-/* Pin through access @afd; the kernel checks they are the pages at @va. */
-static int access_pages(int fd, int afd, uint32_t flags, uint64_t iova,
-			uint64_t len, const void *va, uint32_t *pin)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = afd,
-		.access_pages = {
-			.flags = flags,
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)va,
-		},
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc)
-		*pin = cmd.access_pages.out_access_pages_id;
-	return rc;
-}
-
-static int access_unpin(int fd, int afd, uint32_t pin)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-		.id = afd,
-		.destroy_access_pages = { .access_pages_id = pin },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* With MOCK_ACCESS_RW_WRITE from @va to the IOVAs, else the other way. */
-static int access_rw(int fd, int afd, uint32_t flags, uint64_t iova,
-		     uint64_t len, void *va)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = afd,
-		.access_rw = {
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)va,
-			.flags = flags,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* False only if /dev/iommu opens but does not know IOMMU_TEST_CMD. */
-static bool have_test_cmd(void)
-{
-	struct iommu_test_cmd cmd = { .op = 0 };
-	int fd = open_iommufd();
-	bool known;
-
-	if (fd < 0)
-		return false;
-	known = test_cmd(fd, &cmd) != -ENOTTY;
-	close(fd);
-	return known;
-}
-
-/* ---- The process. */
-
-/* Private anonymous memory in small pages, faulted in; NULL on failure. */
-static uint8_t *alloc_buf(size_t len, uint8_t fill)
-{
-	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	/* MD_CHECK_REFS counts pins of small pages only; may fail w/o THP. */
-	madvise(p, len, MADV_NOHUGEPAGE);
-	memset(p, fill, len);
-	return p;
-}
-
-static bool all_bytes(const uint8_t *p, size_t len, uint8_t val)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != val)
-			return false;
-	return true;
-}
-
-static int drop_capability(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
-	unsigned int i = CAP_TO_INDEX(cap);
-
-	if (syscall(SYS_capget, &hdr, caps))
-		return -errno;
-	caps[i].effective &= ~CAP_TO_MASK(cap);
-	caps[i].permitted &= ~CAP_TO_MASK(cap);
-	caps[i].inheritable &= ~CAP_TO_MASK(cap);
-	return syscall(SYS_capset, &hdr, caps) ? -errno : 0;
-}
-
-static int limit_memlock(uint64_t bytes)
-{
-	struct rlimit rl = { .rlim_cur = bytes, .rlim_max = bytes };
-
-	return setrlimit(RLIMIT_MEMLOCK, &rl) ? -errno : 0;
-}
-
-/* VmPin of this process in kB, or -1. */
-static long vmpin_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /* The number open() would return next, or -errno. */
 static int lowest_free_fd(int any_fd)
@@ -581,7 +192,7 @@ static int pin_whole_limit(struct nth_env *env)
 		return -errno;
 	rc = ioas_alloc(fd, &ioas);
 	if (!rc)
-		rc = mock_domain(fd, ioas, &ids);
+		rc = mock_domain_ids(fd, ioas, &ids);
 	if (!rc)
 		rc = map_at(fd, ioas, env->limit_buf, LIMIT_LEN, IOVA_A);
 	if (!rc && map_at(fd, ioas, env->limit_buf + LIMIT_LEN, pg,
@@ -733,7 +344,7 @@ static void attach_domain(struct __test_metadata *_metadata, struct run *r,
 
 	ASSERT_GT(MAX_DOMAINS, r->ndomains);
 	ids = &r->dom[r->ndomains];
-	ASSERT_EQ(0, mock_domain(r->fd, ioas, ids));
+	ASSERT_EQ(0, mock_domain_ids(r->fd, ioas, ids));
 	hold_mock_ids(_metadata, r, ids);
 	r->ndomains++;
 }
@@ -759,22 +370,6 @@ static bool domains_say(struct run *r, uint64_t iova, uint64_t len,
 		if (check_map(r->fd, r->dom[i].hwpt, iova, len, va) != want)
 			return false;
 	return true;
-}
-
-/* IOMMU_IOAS_IOVA_RANGES reports the one range [first, last]. */
-static void expect_usable(struct __test_metadata *_metadata, struct run *r,
-			  uint32_t ioas, uint64_t first, uint64_t last,
-			  uint64_t alignment)
-{
-	struct iommu_iova_range range[2];
-	uint64_t align = 0;
-	uint32_t n = 2;
-
-	ASSERT_EQ(0, iova_ranges(r->fd, ioas, range, &n, &align));
-	ASSERT_EQ(1, n);
-	EXPECT_EQ(first, range[0].start);
-	EXPECT_EQ(last, range[0].last);
-	EXPECT_EQ(alignment, align);
 }
 
 /*
@@ -984,17 +579,24 @@ static const struct scenario map_anywhere_sc = {
 	.verify = check_map_cmd,
 };
 
-/* The source is two mappings, of the two halves of the buffer. */
+/* The buffer at IOVA_A, as two mappings: one of each half. */
+static void prep_halves(struct __test_metadata *_metadata, struct nth_env *env,
+			struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
+			    IOVA_A + HALF_LEN));
+}
+
+/* The source is the two halves' mappings. */
 #define COPY_SRC	(IOVA_A + pg)
 #define COPY_LEN	(BUF_LEN - 2 * pg)
 
 static void prep_copy(struct __test_metadata *_metadata, struct nth_env *env,
 		      struct run *r)
 {
-	r->ioas = new_ioas(_metadata, r);
-	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
-	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
-			    IOVA_A + HALF_LEN));
+	prep_halves(_metadata, env, r);
 	r->ioas2 = new_ioas(_metadata, r);
 }
 
@@ -1037,10 +639,7 @@ static const struct scenario copy_sc = {
 static void prep_unmap(struct __test_metadata *_metadata, struct nth_env *env,
 		       struct run *r)
 {
-	r->ioas = new_ioas(_metadata, r);
-	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
-	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
-			    IOVA_A + HALF_LEN));
+	prep_halves(_metadata, env, r);
 	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, BUF_LEN,
 			    IOVA_A + BUF_LEN));
 }
@@ -1215,7 +814,7 @@ static void prep_mock_domain(struct __test_metadata *_metadata,
 
 static int do_mock_domain(struct nth_env *env, struct run *r)
 {
-	return mock_domain(r->fd, r->ioas, &r->out_dom);
+	return mock_domain_ids(r->fd, r->ioas, &r->out_dom);
 }
 
 static void expect_domain_maps(struct __test_metadata *_metadata,
@@ -1226,7 +825,7 @@ static void expect_domain_maps(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, check_map(r->fd, hwpt, IOVA_B, HALF_LEN,
 			       env->buf + HALF_LEN));
 	expect_refs(_metadata, env, r, 1);
-	expect_usable(_metadata, r, r->ioas, MOCK_APERTURE_START,
+	expect_usable(_metadata, r->fd, r->ioas, MOCK_APERTURE_START,
 		      MOCK_APERTURE_LAST, pg / 2);
 }
 
@@ -1244,9 +843,9 @@ static void check_mock_domain(struct __test_metadata *_metadata,
 	} else {
 		/* Nothing pinned, reserved or aligned stayed behind... */
 		expect_refs(_metadata, env, r, 0);
-		expect_usable(_metadata, r, r->ioas, 0, UINT64_MAX, 1);
+		expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
 		/* ...and the next attach gets ids and works. */
-		ASSERT_EQ(0, mock_domain(r->fd, r->ioas, &again));
+		ASSERT_EQ(0, mock_domain_ids(r->fd, r->ioas, &again));
 		ASSERT_EQ(lowest_free_id(r), again.stdev);
 		hold_mock_ids(_metadata, r, &again);
 		expect_domain_maps(_metadata, env, r, again.hwpt);
@@ -1254,7 +853,7 @@ static void check_mock_domain(struct __test_metadata *_metadata,
 		forget_mock_ids(r, &again);
 	}
 	expect_refs(_metadata, env, r, 0);
-	expect_usable(_metadata, r, r->ioas, 0, UINT64_MAX, 1);
+	expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
 	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
 }
 
@@ -1367,10 +966,7 @@ static const struct scenario create_access_sc = {
 static void prep_access(struct __test_metadata *_metadata,
 			struct nth_env *env, struct run *r, uint32_t flags)
 {
-	r->ioas = new_ioas(_metadata, r);
-	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
-	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf + HALF_LEN, HALF_LEN,
-			    IOVA_A + HALF_LEN));
+	prep_halves(_metadata, env, r);
 	ASSERT_EQ(0, create_access(r->fd, r->ioas, flags, &r->afd));
 }
 
@@ -1495,7 +1091,7 @@ static void check_destroy_device(struct __test_metadata *_metadata,
 		forget_mock_ids(r, &r->dom[0]);
 		ASSERT_EQ(-ENOENT, destroy(r->fd, r->dom[0].hwpt));
 		expect_refs(_metadata, env, r, 0);
-		expect_usable(_metadata, r, r->ioas, 0, UINT64_MAX, 1);
+		expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
 	} else {
 		expect_refs(_metadata, env, r, 1);
 	}
@@ -1528,9 +1124,7 @@ FIXTURE_SETUP(fail_nth)
 	int fd, hit, rc;
 
 	env->nth_fd = -1;
-	if (access("/dev/iommu", F_OK))
-		SKIP(_exit(HARNESS_SKIPPED),
-		     "no /dev/iommu: kernel without CONFIG_IOMMUFD");
+	SKIP_WITHOUT_IOMMUFD();
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
 	env->nth_fd = open(path, O_RDWR | O_CLOEXEC);

@@ -23,42 +23,16 @@
  * kernel and root.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <linux/iommufd.h>
-
-#include "../kselftest_harness.h"
-#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
-
-/* Exit status with which the harness reports a test as skipped. */
-#define HARNESS_SKIPPED		255
+#include "iommufd_test_util.h"
 
 #define APERTURE_START		((uint64_t)MOCK_APERTURE_START)
 #define APERTURE_LAST		((uint64_t)MOCK_APERTURE_LAST)
 
-/* IOVAs inside the mock aperture, in CPU pages from its start. */
-#define MOCK_IOVA(pages)	(APERTURE_START + (uint64_t)(pages) * pg)
-
 /* A domain-less IOAS maps anywhere; this is below the aperture. */
 #define PLAIN_IOVA		0x100000ULL
 
-#define NO_SUCH_ID		0xfffffff0U
-#define UNKNOWN_TEST_OP		0
-
 #define BUF_PAGES		16
 #define BUF_LEN			(BUF_PAGES * pg)
-
-/* What the buffers hold before a test writes them. */
-#define FILL			0x5a
 
 /* ACCESS_RW refuses longer copies. */
 #define RW_MAX_LEN		(16ULL << 20)
@@ -71,351 +45,12 @@
 
 #define MAX_DOMAINS		2
 
-#define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED_RW	(IOMMU_IOAS_MAP_FIXED_IOVA | RW)
-#define FIXED_RO	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE)
-
-static uint64_t pg;
-
-static void __attribute__((constructor)) learn_page_size(void)
-{
-	pg = sysconf(_SC_PAGESIZE);
-}
-
-/* ---- Thin wrappers: 0 (or a byte count) on success, -errno on failure. */
-
-static int call(int fd, unsigned long request, void *arg)
-{
-	return ioctl(fd, request, arg) ? -errno : 0;
-}
-
-static int open_iommufd(void)
-{
-	return open("/dev/iommu", O_RDWR | O_CLOEXEC);
-}
-
-static int ioas_alloc(int fd, uint32_t *id)
-{
-	struct iommu_ioas_alloc arg = { .size = sizeof(arg) };
-	int rc = call(fd, IOMMU_IOAS_ALLOC, &arg);
-
-	if (!rc)
-		*id = arg.out_ioas_id;
-	return rc;
-}
-
-static int destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy arg = { .size = sizeof(arg), .id = id };
-
-	return call(fd, IOMMU_DESTROY, &arg);
-}
-
-/* Any flags; *iova is read for a fixed map and holds the IOVA used after. */
-static int map(int fd, uint32_t ioas, uint32_t flags, const void *va,
-	       uint64_t len, uint64_t *iova)
-{
-	struct iommu_ioas_map arg = {
-		.size = sizeof(arg),
-		.flags = flags,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = *iova,
-	};
-	int rc = call(fd, IOMMU_IOAS_MAP, &arg);
-
-	if (!rc)
-		*iova = arg.iova;
-	return rc;
-}
-
-static int map_at(int fd, uint32_t ioas, const void *va, uint64_t len,
-		  uint64_t iova)
-{
-	return map(fd, ioas, FIXED_RW, va, len, &iova);
-}
-
-static int map_ro_at(int fd, uint32_t ioas, const void *va, uint64_t len,
-		     uint64_t iova)
-{
-	return map(fd, ioas, FIXED_RO, va, len, &iova);
-}
-
-static int map_anywhere(int fd, uint32_t ioas, const void *va, uint64_t len,
-			uint64_t *iova)
-{
-	*iova = 0;
-	return map(fd, ioas, RW, va, len, iova);
-}
-
-/* Returns the number of bytes unmapped, or -errno. */
-static int64_t unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_unmap arg = {
-		.size = sizeof(arg),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = len,
-	};
-	int rc = call(fd, IOMMU_IOAS_UNMAP, &arg);
-
-	return rc ? rc : (int64_t)arg.length;
-}
-
-static int64_t unmap_all(int fd, uint32_t ioas)
-{
-	return unmap(fd, ioas, 0, UINT64_MAX);
-}
-
-static int copy_at(int fd, uint32_t dst, uint64_t dst_iova, uint32_t src,
-		   uint64_t src_iova, uint64_t len)
-{
-	struct iommu_ioas_copy arg = {
-		.size = sizeof(arg),
-		.flags = FIXED_RW,
-		.dst_ioas_id = dst,
-		.src_ioas_id = src,
-		.length = len,
-		.dst_iova = dst_iova,
-		.src_iova = src_iova,
-	};
-
-	return call(fd, IOMMU_IOAS_COPY, &arg);
-}
-
-/* *n: room in @r on entry, ranges reported on return. */
-static int iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
-		       uint32_t *n, uint64_t *alignment)
-{
-	struct iommu_ioas_iova_ranges arg = {
-		.size = sizeof(arg),
-		.ioas_id = ioas,
-		.num_iovas = *n,
-		.allowed_iovas = (uintptr_t)r,
-	};
-	int rc = call(fd, IOMMU_IOAS_IOVA_RANGES, &arg);
-
-	*n = arg.num_iovas;
-	if (alignment)
-		*alignment = arg.out_iova_alignment;
-	return rc;
-}
-
-/* ---- IOMMU_TEST_CMD, one wrapper per operation. */
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return call(fd, IOMMU_TEST_CMD, cmd);
-}
-
-static int test_op(int fd, uint32_t op)
-{
-	struct iommu_test_cmd cmd = { .op = op };
-
-	return test_cmd(fd, &cmd);
-}
-
-static int mock_domain(int fd, uint32_t ioas, uint32_t *stdev, uint32_t *hwpt)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = ioas,
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		*stdev = cmd.mock_domain.out_stdev_id;
-		*hwpt = cmd.mock_domain.out_hwpt_id;
-	}
-	return rc;
-}
-
-/* 0 iff HWPT @hwpt translates the IOVA range to the memory at @uptr. */
-static int check_map(int fd, uint32_t hwpt, uint64_t iova, uint64_t len,
-		     const void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt,
-		.check_map = {
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)uptr,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* 0 iff every small page of the range is pinned exactly @refs times. */
-static int check_refs(int fd, const void *uptr, uint64_t len, uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = len,
-			.uptr = (uintptr_t)uptr,
-			.refs = refs,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int add_reserved(int fd, uint32_t ioas, uint64_t start, uint64_t len)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas,
-		.add_reserved = { .start = start, .length = len },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int create_access(int fd, uint32_t ioas, uint32_t flags, int *afd)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas,
-		.create_access = { .flags = flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc)
-		*afd = cmd.create_access.out_access_fd;
-	return rc;
-}
-
-/* Pin through access @afd; the kernel checks the pages are those at @uptr. */
-static int access_pages(int fd, int afd, uint32_t flags, uint64_t iova,
-			uint64_t len, const void *uptr, uint32_t *pin)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = afd,
-		.access_pages = {
-			.flags = flags,
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)uptr,
-		},
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc)
-		*pin = cmd.access_pages.out_access_pages_id;
-	return rc;
-}
-
-static int unpin(int fd, int afd, uint32_t pin)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-		.id = afd,
-		.destroy_access_pages = { .access_pages_id = pin },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* Without MOCK_ACCESS_RW_WRITE the IOVAs are read into @uptr. */
-static int access_rw(int fd, int afd, uint32_t flags, uint64_t iova,
-		     uint64_t len, void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = afd,
-		.access_rw = {
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)uptr,
-			.flags = flags,
-		},
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* The pin batch becomes @limit / sizeof(void *) pages, at least one. */
-static int set_pin_limit(int fd, uint32_t limit)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
-		.memory_limit = { .limit = limit },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-/* ---- Skipping. */
-
-/* False only when /dev/iommu answers but knows no IOMMU_TEST_CMD. */
-static bool have_test_cmd(void)
-{
-	int fd = open_iommufd();
-	bool known;
-
-	/* A failing open is for the fixture's own ASSERT to report. */
-	if (fd < 0)
-		return true;
-	known = test_op(fd, UNKNOWN_TEST_OP) != -ENOTTY;
-	close(fd);
-	return known;
-}
-
-/*
- * Every fixture starts with this.  The 6.1 harness would still run the test
- * body after a SKIP() in a setup, so the test process ends here the way the
- * harness itself ends a skipped test.
- */
-#define SKIP_WITHOUT_MOCK()						\
-	do {								\
-		if (access("/dev/iommu", F_OK))				\
-			SKIP(_exit(HARNESS_SKIPPED),			\
-			     "no /dev/iommu: kernel without CONFIG_IOMMUFD"); \
-		if (!have_test_cmd())					\
-			SKIP(_exit(HARNESS_SKIPPED),			\
-			     "kernel without CONFIG_IOMMUFD_TEST");	\
-	} while (0)
-
-/* ---- Memory. */
-
-/*
- * Private anonymous memory in small pages (MD_CHECK_REFS does not count
- * pins of huge pages), faulted in and filled with @fill; NULL on failure.
- */
-static uint8_t *alloc_buf(size_t len, uint8_t fill)
-{
-	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	/* Fails without THP support, where it is not needed. */
-	madvise(p, len, MADV_NOHUGEPAGE);
-	memset(p, fill, len);
-	return p;
-}
-
 static void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
 		p[i] = (uint8_t)(i * 13 + seed * 101 + 1);
-}
-
-static bool all_bytes(const uint8_t *p, size_t len, uint8_t val)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != val)
-			return false;
-	return true;
 }
 
 /* ---- What a domain-less IOAS or one with mock domains accepts. */
@@ -484,17 +119,14 @@ FIXTURE_SETUP(domain)
 
 	self->fd = -1;
 	SKIP_WITHOUT_MOCK();
-	self->fd = open_iommufd();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas);
 	for (i = 0; i < variant->domains; i++) {
 		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev[i],
 					 &self->hw.id[i]));
 		ASSERT_NE(0, self->hw.id[i]);
 	}
 	self->hw.n = variant->domains;
-	self->buf = alloc_buf(BUF_LEN, FILL);
-	ASSERT_NE(NULL, self->buf);
+	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
 }
 
 FIXTURE_TEARDOWN(domain)
@@ -508,10 +140,7 @@ FIXTURE_TEARDOWN(domain)
 			close(fd);
 		}
 	}
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->buf)
-		munmap(self->buf, BUF_LEN);
+	teardown_iommufd_buf(self->fd, self->buf, BUF_LEN);
 }
 
 /*
@@ -874,19 +503,13 @@ FIXTURE_SETUP(mock)
 {
 	self->fd = -1;
 	SKIP_WITHOUT_MOCK();
-	self->fd = open_iommufd();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
-	self->buf = alloc_buf(BUF_LEN, FILL);
-	ASSERT_NE(NULL, self->buf);
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas);
+	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
 }
 
 FIXTURE_TEARDOWN(mock)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->buf)
-		munmap(self->buf, BUF_LEN);
+	teardown_iommufd_buf(self->fd, self->buf, BUF_LEN);
 }
 
 TEST_F(mock, destroy_hwpt_of_live_device_is_ebusy)
@@ -919,10 +542,7 @@ TEST_F(mock, destroy_ioas_with_hwpt_is_ebusy)
 
 TEST_F(mock, destroying_device_destroys_its_hwpt)
 {
-	struct iommu_iova_range r[2];
-	uint64_t alignment = 0;
 	uint32_t stdev, hwpt;
-	uint32_t n = 2;
 
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
 			    MOCK_IOVA(0)));
@@ -936,11 +556,7 @@ TEST_F(mock, destroying_device_destroys_its_hwpt)
 	EXPECT_EQ(-ENOENT, destroy(self->fd, stdev));
 
 	/* The aperture, the alignment and the pins went with the domain ... */
-	ASSERT_EQ(0, iova_ranges(self->fd, self->ioas, r, &n, &alignment));
-	ASSERT_EQ(1, n);
-	EXPECT_EQ(0, r[0].start);
-	EXPECT_EQ(UINT64_MAX, r[0].last);
-	EXPECT_EQ(1, alignment);
+	expect_usable(_metadata, self->fd, self->ioas, 0, UINT64_MAX, 1);
 	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 0));
 	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->buf + 4 * pg, pg,
 			    PLAIN_IOVA));
@@ -1048,10 +664,7 @@ TEST_F(mock, attach_over_mapping_outside_aperture_is_eaddrinuse)
 		APERTURE_LAST + 1 - pg,		/* across its end */
 		APERTURE_LAST + 1,		/* right after it */
 	};
-	struct iommu_iova_range r[2];
-	uint64_t alignment = 0;
 	uint32_t stdev, hwpt;
-	uint32_t n = 2;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(outside); i++) {
@@ -1063,11 +676,7 @@ TEST_F(mock, attach_over_mapping_outside_aperture_is_eaddrinuse)
 	}
 
 	/* The refused attaches left no reservation or alignment behind. */
-	ASSERT_EQ(0, iova_ranges(self->fd, self->ioas, r, &n, &alignment));
-	ASSERT_EQ(1, n);
-	EXPECT_EQ(0, r[0].start);
-	EXPECT_EQ(UINT64_MAX, r[0].last);
-	EXPECT_EQ(1, alignment);
+	expect_usable(_metadata, self->fd, self->ioas, 0, UINT64_MAX, 1);
 
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
 			    APERTURE_START));
@@ -1154,27 +763,21 @@ FIXTURE_SETUP(pin)
 	self->fd = -1;
 	self->afd = -1;
 	SKIP_WITHOUT_MOCK();
-	self->fd = open_iommufd();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas);
 	if (variant->domains)
 		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev,
 					 &self->hwpt));
 	ASSERT_EQ(0, create_access(self->fd, self->ioas,
 				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 				   &self->afd));
-	self->buf = alloc_buf(BUF_LEN, FILL);
-	ASSERT_NE(NULL, self->buf);
+	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
 }
 
 FIXTURE_TEARDOWN(pin)
 {
 	if (self->afd >= 0)
 		close(self->afd);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->buf)
-		munmap(self->buf, BUF_LEN);
+	teardown_iommufd_buf(self->fd, self->buf, BUF_LEN);
 }
 
 TEST_F(pin, access_pages_gives_the_mapped_pages)
@@ -1194,11 +797,11 @@ TEST_F(pin, access_pages_gives_the_mapped_pages)
 	EXPECT_NE(b, c);
 	EXPECT_NE(a, c);
 
-	EXPECT_EQ(0, unpin(self->fd, self->afd, a));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, a));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, NO_SUCH_ID));
-	EXPECT_EQ(0, unpin(self->fd, self->afd, b));
-	EXPECT_EQ(0, unpin(self->fd, self->afd, c));
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, a));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, a));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, NO_SUCH_ID));
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, b));
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, c));
 	EXPECT_EQ(4 * pg, unmap_all(self->fd, self->ioas));
 }
 
@@ -1253,7 +856,7 @@ TEST_F(pin, access_pages_write_to_readonly_is_eperm)
 	ASSERT_EQ(0, access_pages(self->fd, self->afd, 0, MOCK_IOVA(0), 2 * pg,
 				  self->buf, &id));
 	EXPECT_EQ(2 * pg, unmap_all(self->fd, self->ioas));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, id));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, id));
 }
 
 TEST_F(pin, non_access_fd_is_ebadf)
@@ -1273,8 +876,8 @@ TEST_F(pin, non_access_fd_is_ebadf)
 				       self->buf, &id));
 	EXPECT_EQ(-EBADF, access_pages(self->fd, closed, 0, MOCK_IOVA(0), pg,
 				       self->buf, &id));
-	EXPECT_EQ(-EBADF, unpin(self->fd, self->fd, 0));
-	EXPECT_EQ(-EBADF, unpin(self->fd, closed, 0));
+	EXPECT_EQ(-EBADF, access_unpin(self->fd, self->fd, 0));
+	EXPECT_EQ(-EBADF, access_unpin(self->fd, closed, 0));
 	EXPECT_EQ(-EBADF, access_rw(self->fd, self->fd, 0, MOCK_IOVA(0),
 				    sizeof(tmp), tmp));
 	EXPECT_EQ(-EBADF, access_rw(self->fd, closed, 0, MOCK_IOVA(0),
@@ -1315,9 +918,9 @@ TEST_F(pin, unmap_releases_only_overlapping_pins)
 
 	/* The access is told, lets go of both pins, and the unmap goes on. */
 	ASSERT_EQ(2 * pg, unmap(self->fd, self->ioas, MOCK_IOVA(0), 2 * pg));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, a0));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, a1));
-	EXPECT_EQ(0, unpin(self->fd, self->afd, b));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, a0));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, a1));
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, b));
 	EXPECT_EQ(2 * pg, unmap_all(self->fd, self->ioas));
 }
 
@@ -1334,7 +937,7 @@ TEST_F(pin, unmap_releases_pin_spanning_two_mappings)
 
 	/* Unmapping either half ends the whole pin. */
 	ASSERT_EQ(2 * pg, unmap(self->fd, self->ioas, MOCK_IOVA(2), 2 * pg));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, across));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, across));
 	EXPECT_EQ(2 * pg, unmap(self->fd, self->ioas, MOCK_IOVA(0), 2 * pg));
 
 	/* Unmapping everything ends every pin. */
@@ -1347,8 +950,8 @@ TEST_F(pin, unmap_releases_pin_spanning_two_mappings)
 	ASSERT_EQ(0, access_pages(self->fd, self->afd, 0, MOCK_IOVA(4), 2 * pg,
 				  self->buf + 4 * pg, &b));
 	EXPECT_EQ(4 * pg, unmap_all(self->fd, self->ioas));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, a));
-	EXPECT_EQ(-ENOENT, unpin(self->fd, self->afd, b));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, a));
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, b));
 }
 
 TEST_F(pin, destroy_ioas_with_access_is_ebusy)
@@ -1447,28 +1050,21 @@ FIXTURE_SETUP(rw)
 	self->fd = -1;
 	self->afd = -1;
 	SKIP_WITHOUT_MOCK();
-	self->fd = open_iommufd();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas);
 	if (variant->domains)
 		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt));
 	ASSERT_EQ(0, create_access(self->fd, self->ioas, variant->access_flags,
 				   &self->afd));
-	self->buf = alloc_buf(BUF_LEN, FILL);
-	ASSERT_NE(NULL, self->buf);
+	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
 	/* Never mapped: where copies come from and go to. */
-	self->scratch = alloc_buf(BUF_LEN, 0);
-	ASSERT_NE(NULL, self->scratch);
+	setup_buf(_metadata, &self->scratch, BUF_LEN, 0);
 }
 
 FIXTURE_TEARDOWN(rw)
 {
 	if (self->afd >= 0)
 		close(self->afd);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->buf)
-		munmap(self->buf, BUF_LEN);
+	teardown_iommufd_buf(self->fd, self->buf, BUF_LEN);
 	if (self->scratch)
 		munmap(self->scratch, BUF_LEN);
 }
