@@ -22,7 +22,10 @@ export KBUILD_BUILD_TIMESTAMP="2023-01-01"
 export KBUILD_BUILD_USER=iommufd61 KBUILD_BUILD_HOST=qemu
 kmake=(make -s -C "$src" O="$obj" ARCH=x86_64 -j"$jobs" CC="ccache gcc")
 
-sum=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
+# Reconfigure when a fragment or any Kconfig file changed: a patch that
+# adds options must get the fragments' values for them, not defaults.
+sum=$( (cat "${frags[@]}"; cd "$src" && find . -name 'Kconfig*' -type f |
+	LC_ALL=C sort | xargs cat) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum" ]; then
 	echo "build: configuring $obj from x86_64_defconfig + ${frags[*]##*/}"
 	"${kmake[@]}" x86_64_defconfig >/dev/null
@@ -42,7 +45,9 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum"
 			esac
 		done < "$f"
 	done
-	[ $bad -eq 0 ] || exit 1
+	# A series checked patch by patch builds trees that do not have
+	# every option of the fragments yet (BUILD_LENIENT=1).
+	[ $bad -eq 0 ] || [ "${BUILD_LENIENT:-0}" = 1 ] || exit 1
 	echo "$sum" > "$obj/.fragments"
 fi
 
@@ -53,5 +58,14 @@ echo "build: selftests"
 rm -rf "$inst"
 mkdir -p "$inst"
 inst=$(realpath "$inst")
-make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS="${KSELFTEST_TARGETS:?}" \
+targets=
+for t in ${KSELFTEST_TARGETS:?}; do
+	if [ -d "$src/tools/testing/selftests/$t" ]; then
+		targets+=" $t"
+	elif [ "${BUILD_LENIENT:-0}" != 1 ]; then
+		echo "build: no selftest directory $t" >&2
+		exit 1
+	fi
+done
+make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS="${targets# }" \
 	CC="ccache gcc" LDFLAGS=-static INSTALL_PATH="$inst" install >/dev/null
