@@ -91,6 +91,8 @@ static const struct {
 	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
 	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
 	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+	/* ...of any order, single pages (page tables, arrays) included... */
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
 	/* ...and a failure injected on purpose is not worth a log line. */
 	{ "/sys/kernel/debug/failslab/verbose", "0" },
 	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
