@@ -169,12 +169,19 @@ static int iommufd_map_prot(u32 flags)
 	return prot;
 }
 
-/* The checks MAP and COPY share, before any object is looked up. */
-static int iommufd_check_map_flags(u32 flags)
+/*
+ * The checks MAP and COPY share, before any object is looked up: @iova is
+ * where to map, @addr the user address or source IOVA.
+ */
+static int iommufd_check_map_args(u32 flags, u64 length, u64 iova, u64 addr)
 {
 	if (flags & ~IOMMUFD_MAP_FLAGS)
 		return -EOPNOTSUPP;
 	if (!(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	if (iova >= ULONG_MAX || length >= ULONG_MAX || addr >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!length)
 		return -EINVAL;
 	return 0;
 }
@@ -188,14 +195,10 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	rc = iommufd_check_map_flags(cmd->flags);
+	rc = iommufd_check_map_args(cmd->flags, cmd->length, cmd->iova,
+				    cmd->user_va);
 	if (rc)
 		return rc;
-	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX ||
-	    cmd->user_va >= ULONG_MAX)
-		return -EOVERFLOW;
-	if (!cmd->length)
-		return -EINVAL;
 
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
@@ -223,14 +226,10 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	unsigned long iova;
 	int rc;
 
-	rc = iommufd_check_map_flags(cmd->flags);
+	rc = iommufd_check_map_args(cmd->flags, cmd->length, cmd->dst_iova,
+				    cmd->src_iova);
 	if (rc)
 		return rc;
-	if (cmd->length >= ULONG_MAX || cmd->src_iova >= ULONG_MAX ||
-	    cmd->dst_iova >= ULONG_MAX)
-		return -EOVERFLOW;
-	if (!cmd->length)
-		return -EINVAL;
 
 	src = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
 	if (IS_ERR(src))
