@@ -122,7 +122,15 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_destroy, IOMMUFD);
 int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id)
 {
 	struct iommufd_ioas *ioas;
+	bool attached;
 	int rc;
+
+	/* The driver serialises attach and detach; catch a second attach. */
+	mutex_lock(&access->ioas_lock);
+	attached = access->ioas;
+	mutex_unlock(&access->ioas_lock);
+	if (WARN_ON(attached))
+		return -EINVAL;
 
 	ioas = iommufd_get_ioas(access->ictx, ioas_id);
 	if (IS_ERR(ioas))
@@ -187,7 +195,8 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_detach, IOMMUFD);
  * range.  When user space unmaps IOVAs, ops->unmap() must unpin them.
  *
  * Return: 0, -ENOENT (not attached, or the range is not entirely mapped),
- * -EPERM (read-only mapping and IOMMUFD_ACCESS_RW_WRITE), -EINVAL.
+ * -EPERM (read-only mapping and IOMMUFD_ACCESS_RW_WRITE), -EBUSY (user
+ * space is unmapping the range), -EINVAL.
  */
 int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			     unsigned long length, struct page **out_pages,

@@ -32,6 +32,8 @@
  * @num_accesses: pins of emulated devices inside the area; it cannot be
  *                unmapped until they are released
  * @pinned: the area holds a pin of @pages (see iopt_needs_pins())
+ * @prevent_access: an unmap is waiting for the area's pins to go; no new
+ *                  ones are given
  * @unmap_link: on a private list while being unmapped
  */
 struct iopt_area {
@@ -41,6 +43,7 @@ struct iopt_area {
 	int iommu_prot;
 	atomic_t num_accesses;
 	bool pinned;
+	bool prevent_access;
 	struct list_head unmap_link;
 };
 
@@ -626,7 +629,11 @@ again:
 		if (!atomic_read(&area->num_accesses))
 			continue;
 
-		/* Drivers unpin with no lock of ours held, then retry. */
+		/*
+		 * Drivers unpin with no lock of ours held, then retry; new
+		 * pins are refused meanwhile, so the retries end.
+		 */
+		area->prevent_access = true;
 		busy_start = area->node.start;
 		busy_len = iopt_area_length(area);
 		up_write(&iopt->iova_rwsem);
@@ -775,13 +782,8 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
 
-	/* The domain needs the memory: pin it if nothing did yet. */
+	/* Whether the domain is the first user that needs the memory. */
 	first_pin = !iopt_needs_pins(iopt);
-	if (first_pin) {
-		rc = iopt_pin_all(iopt);
-		if (rc)
-			goto out_unlock;
-	}
 
 	rc = iopt_reserve_outside_aperture(iopt, domain);
 	if (rc)
@@ -794,6 +796,12 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	rc = iopt_update_alignment(iopt);
 	if (rc)
 		goto out_erase;
+	/* Only what the domain accepts gets pinned. */
+	if (first_pin) {
+		rc = iopt_pin_all(iopt);
+		if (rc)
+			goto out_align;
+	}
 
 	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
 	     area = iopt_area_next(area, 0, ULONG_MAX)) {
@@ -808,13 +816,14 @@ out_unfill:
 	for (undo = iopt_area_first(iopt, 0, ULONG_MAX); undo != area;
 	     undo = iopt_area_next(undo, 0, ULONG_MAX))
 		iopt_area_unmap_domain(iopt, undo, domain);
+	if (first_pin)
+		iopt_unpin_all(iopt);
+out_align:
 	iopt->iova_alignment = old_align;
 out_erase:
 	xa_erase(&iopt->domains, index);
 out_unreserve:
 	iopt_remove_reserved_iova(iopt, domain);
-	if (first_pin)
-		iopt_unpin_all(iopt);
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
@@ -1011,6 +1020,8 @@ static int iopt_pin_area(struct iopt_area *area, unsigned long from,
 	/* A pinning access is attached, so every area is pinned. */
 	if (WARN_ON(!area->pinned))
 		return -EINVAL;
+	if (area->prevent_access)
+		return -EBUSY;
 	/* The IOAS is page aligned: each IOVA page is in one user page. */
 	for (iova = from; iova <= to && iova >= from;
 	     iova = ALIGN_DOWN(iova, PAGE_SIZE) + PAGE_SIZE)
@@ -1046,7 +1057,7 @@ static int iopt_unpin_area(struct iopt_area *area, unsigned long from,
  * the device's driver is asked to do when user space unmaps them.
  *
  * Return: 0, -ENOENT if the range is not entirely mapped, -EPERM if it is
- * not writable and @write.
+ * not writable and @write, -EBUSY while user space is unmapping it.
  */
 int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, struct page **out_pages, bool write)

@@ -243,15 +243,20 @@ static int iommufd_pages_do_pin(struct iommufd_pages *pages)
 	/* The process is gone: its memory cannot be pinned any more. */
 	if (!mmget_not_zero(mm))
 		return -EFAULT;
-	pages->pages = kvcalloc(pages->npages, sizeof(*pages->pages),
-				GFP_KERNEL_ACCOUNT);
-	if (!pages->pages) {
-		rc = -ENOMEM;
-		goto out_mmput;
-	}
+	/*
+	 * Charge first: the limit, not the allocator, must refuse a huge
+	 * range.  Without a limit (CAP_IPC_LOCK) the allocation fails quietly
+	 * for a range too large to track.
+	 */
 	rc = iommufd_pages_charge(pages);
 	if (rc)
-		goto out_free;
+		goto out_mmput;
+	pages->pages = kvcalloc(pages->npages, sizeof(*pages->pages),
+				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!pages->pages) {
+		rc = -ENOMEM;
+		goto out_uncharge;
+	}
 
 	if (remote)
 		mmap_read_lock(mm);
@@ -279,10 +284,10 @@ static int iommufd_pages_do_pin(struct iommufd_pages *pages)
 		goto out_mmput;
 
 	iommufd_pages_unpin_range(pages, done);
-	iommufd_pages_uncharge(pages);
-out_free:
 	kvfree(pages->pages);
 	pages->pages = NULL;
+out_uncharge:
+	iommufd_pages_uncharge(pages);
 out_mmput:
 	mmput(mm);
 	return rc;

@@ -712,6 +712,26 @@ TEST_F(mock, attach_over_off_grid_mapping_is_eaddrinuse)
 			       self->buf + half));
 }
 
+/*
+ * A mapping far larger than memory, of memory that is not there, costs
+ * nothing until something pins it; then pinning must fail cleanly, with
+ * neither a kernel warning nor a giant allocation, and leave the IOAS as
+ * it was.
+ */
+TEST_F(mock, pinning_a_huge_unbacked_mapping_is_enomem)
+{
+	const uint64_t huge = 1ULL << 40;
+	uint64_t iova = 0;
+	int afd = -1;
+
+	ASSERT_EQ(0, map(self->fd, self->ioas, RW, (void *)(1ULL << 44), huge,
+			 &iova));
+	EXPECT_EQ(-ENOMEM, create_access(self->fd, self->ioas,
+					 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+					 &afd));
+	EXPECT_EQ((int64_t)huge, unmap(self->fd, self->ioas, iova, huge));
+}
+
 TEST_F(mock, unknown_test_op_is_eopnotsupp)
 {
 	EXPECT_EQ(-EOPNOTSUPP, test_op(self->fd, UNKNOWN_TEST_OP));
