@@ -186,6 +186,21 @@ static int iommufd_check_map_args(u32 flags, u64 length, u64 iova, u64 addr)
 	return 0;
 }
 
+/*
+ * Tell user space where a new mapping went.  If that fails, undo it: user
+ * space could never name it to unmap it.
+ */
+static int iommufd_respond_mapped(struct iommufd_ucmd *ucmd, size_t cmd_len,
+				  struct io_pagetable *iopt, unsigned long iova,
+				  unsigned long length)
+{
+	int rc = iommufd_ucmd_respond(ucmd, cmd_len);
+
+	if (rc)
+		iopt_unmap_iova(iopt, iova, length, NULL);
+	return rc;
+}
+
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
@@ -210,10 +225,8 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 				 cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
 	if (!rc) {
 		cmd->iova = iova;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-		/* User space could not learn where: do not leave it mapped. */
-		if (rc)
-			iopt_unmap_iova(&ioas->iopt, iova, cmd->length, NULL);
+		rc = iommufd_respond_mapped(ucmd, sizeof(*cmd), &ioas->iopt,
+					    iova, cmd->length);
 	}
 	iommufd_put_object(&ioas->obj);
 	return rc;
@@ -246,9 +259,8 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 		       cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
 	if (!rc) {
 		cmd->dst_iova = iova;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-		if (rc)
-			iopt_unmap_iova(&dst->iopt, iova, cmd->length, NULL);
+		rc = iommufd_respond_mapped(ucmd, sizeof(*cmd), &dst->iopt,
+					    iova, cmd->length);
 	}
 	iommufd_put_object(&dst->obj);
 out_put_src:
