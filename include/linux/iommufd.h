@@ -9,9 +9,11 @@
 #include <linux/err.h>
 #include <linux/types.h>
 
+struct device;
 struct file;
 struct iommufd_access;
 struct iommufd_ctx;
+struct iommufd_device;
 struct page;
 
 /* Flags of iommufd_access_pin_pages() and iommufd_access_rw() */
@@ -37,12 +39,22 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
 void iommufd_ctx_get(struct iommufd_ctx *ictx);
 void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct device *dev, u32 *id);
+void iommufd_device_unbind(struct iommufd_device *idev);
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev);
+u32 iommufd_device_to_id(struct iommufd_device *idev);
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
+
 struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
 		      const struct iommufd_access_ops *ops, void *data, u32 *id);
 void iommufd_access_destroy(struct iommufd_access *access);
 int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
 void iommufd_access_detach(struct iommufd_access *access);
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
 int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			     unsigned long length, struct page **out_pages,
 			     unsigned int flags);
@@ -64,6 +76,43 @@ static inline void iommufd_ctx_put(struct iommufd_ctx *ictx)
 {
 }
 
+static inline struct iommufd_device *
+iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev, u32 *id)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void iommufd_device_unbind(struct iommufd_device *idev)
+{
+}
+
+static inline int iommufd_device_attach(struct iommufd_device *idev,
+					u32 *pt_id)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int iommufd_device_replace(struct iommufd_device *idev,
+					 u32 *pt_id)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void iommufd_device_detach(struct iommufd_device *idev)
+{
+}
+
+static inline u32 iommufd_device_to_id(struct iommufd_device *idev)
+{
+	return 0;
+}
+
+static inline struct iommufd_ctx *
+iommufd_device_to_ictx(struct iommufd_device *idev)
+{
+	return NULL;
+}
+
 static inline struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
 		      const struct iommufd_access_ops *ops, void *data, u32 *id)
@@ -83,6 +132,12 @@ static inline int iommufd_access_attach(struct iommufd_access *access,
 
 static inline void iommufd_access_detach(struct iommufd_access *access)
 {
+}
+
+static inline int iommufd_access_replace(struct iommufd_access *access,
+					 u32 ioas_id)
+{
+	return -EOPNOTSUPP;
 }
 
 static inline int iommufd_access_pin_pages(struct iommufd_access *access,

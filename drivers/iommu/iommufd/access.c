@@ -184,6 +184,61 @@ void iommufd_access_detach(struct iommufd_access *access)
 EXPORT_SYMBOL_NS_GPL(iommufd_access_detach, IOMMUFD);
 
 /**
+ * iommufd_access_replace() - move an attached access to another IOAS
+ * @access: the access, attached
+ * @ioas_id: the new IOAS, in the access's context
+ *
+ * What the driver pinned through the old IOAS belongs to it: the driver is
+ * told to unpin everything, through its unmap callback, before the access
+ * moves.  If the new IOAS refuses the access, it goes back to the old one.
+ * Replacing with the IOAS already attached does nothing.
+ *
+ * Return: 0, -EINVAL if not attached, -ENOENT for a bad id, -EADDRINUSE
+ * if the access pins pages and a mapping of the new IOAS is not page
+ * aligned, -ENOMEM.
+ */
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
+{
+	struct iommufd_ioas *ioas, *old;
+	int rc;
+
+	ioas = iommufd_get_ioas(access->ictx, ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	mutex_lock(&access->ioas_lock);
+	old = access->ioas;
+	mutex_unlock(&access->ioas_lock);
+	if (!old || old == ioas) {
+		iommufd_put_object(&ioas->obj);
+		return old ? 0 : -EINVAL;
+	}
+
+	access->ops->unmap(access->data, 0, ULONG_MAX);
+	iopt_remove_access(&old->iopt, access);
+	rc = iopt_add_access(&ioas->iopt, access);
+	if (rc) {
+		iommufd_put_object(&ioas->obj);
+		if (WARN_ON(iopt_add_access(&old->iopt, access))) {
+			/* Not even the old one: the access ends detached. */
+			mutex_lock(&access->ioas_lock);
+			access->ioas = NULL;
+			mutex_unlock(&access->ioas_lock);
+			iommufd_put_object(&old->obj);
+		}
+		return rc;
+	}
+
+	mutex_lock(&access->ioas_lock);
+	access->ioas = ioas;
+	mutex_unlock(&access->ioas_lock);
+	/* The lookup's reference becomes the attachment's. */
+	iommufd_put_object(&old->obj);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_replace, IOMMUFD);
+
+/**
  * iommufd_access_pin_pages() - get the pages behind a range of IOVAs
  * @access: an attached access whose ops have needs_pin_pages
  * @iova: first IOVA

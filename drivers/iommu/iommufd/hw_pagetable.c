@@ -1,55 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Hardware page tables (HWPT): an IOMMU domain kept in step with an IOAS.
- * Whoever attaches a device to an IOAS gets one, made for the attachment
- * (auto_domain) or named by user space.
+ * A HWPT is made for a device, by the IOMMU driver of that device, either
+ * when the device is attached to an IOAS (auto_domain) or explicitly with
+ * IOMMU_HWPT_ALLOC.  Attaching devices to it is in device.c.
  */
 #include <linux/iommu.h>
+#include <uapi/linux/iommufd.h>
 
 #include "iommufd_private.h"
 
 /**
- * iommufd_hw_pagetable_alloc() - make a domain follow an IOAS
+ * iommufd_hw_pagetable_alloc() - a domain for a device, following an IOAS
  * @ictx: the context
  * @ioas: the IOAS; the HWPT takes its own reference
- * @domain: an empty paging domain; the HWPT owns it from now on, also when
- *          this fails
- * @auto_domain: destroy the HWPT when the attachment it was made for ends
+ * @idev: the device whose IOMMU driver allocates the domain
+ * @auto_domain: destroy the HWPT when its last device detaches
  *
- * The HWPT is published before it returns.
+ * The caller holds @ioas->mutex, as the HWPT goes on the IOAS's list, and
+ * either publishes the HWPT with iommufd_object_finalize() or removes it
+ * from the list and gives it to iommufd_object_abort_and_destroy().
  *
- * Return: the HWPT with a reference for the caller (drop it with
- * iommufd_put_object()), or ERR_PTR.
+ * Return: the HWPT, unpublished, or ERR_PTR.
  */
 struct iommufd_hw_pagetable *
 iommufd_hw_pagetable_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			   struct iommu_domain *domain, bool auto_domain)
+			   struct iommufd_device *idev, bool auto_domain)
 {
 	struct iommufd_hw_pagetable *hwpt;
 	int rc;
 
+	lockdep_assert_held(&ioas->mutex);
+
 	hwpt = iommufd_object_alloc(ictx, struct iommufd_hw_pagetable,
 				    IOMMUFD_OBJ_HWPT_PAGING);
-	if (IS_ERR(hwpt)) {
-		iommu_domain_free(domain);
+	if (IS_ERR(hwpt))
 		return hwpt;
-	}
-	hwpt->domain = domain;
+	INIT_LIST_HEAD(&hwpt->hwpt_item);
 	hwpt->auto_domain = auto_domain;
 
-	rc = iopt_table_add_domain(&ioas->iopt, domain);
-	if (rc) {
-		/* Not following the IOAS yet: only the domain to free. */
-		iommu_domain_free(domain);
-		iommufd_object_abort(ictx, &hwpt->obj);
-		return ERR_PTR(rc);
+	hwpt->domain = iommu_domain_alloc(idev->dev->bus);
+	if (!hwpt->domain) {
+		rc = -ENOMEM;
+		goto out_abort;
 	}
+	/*
+	 * A device that can have its DMA snoop the caches must; set it while
+	 * the domain is empty, as some drivers refuse it later.
+	 */
+	if (idev->enforce_cache_coherency) {
+		rc = iommufd_hw_pagetable_enforce_cc(hwpt);
+		if (WARN_ON(rc))
+			goto out_free_domain;
+	}
+
+	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
+	if (rc)
+		goto out_free_domain;
 	refcount_inc(&ioas->obj.users);
 	hwpt->ioas = ioas;
-
-	refcount_inc(&hwpt->obj.users);
-	iommufd_object_finalize(ictx, &hwpt->obj);
+	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
 	return hwpt;
+
+out_free_domain:
+	iommu_domain_free(hwpt->domain);
+out_abort:
+	iommufd_object_abort(ictx, &hwpt->obj);
+	return ERR_PTR(rc);
 }
 
 void iommufd_hw_pagetable_destroy(struct iommufd_object *obj)
@@ -57,7 +74,99 @@ void iommufd_hw_pagetable_destroy(struct iommufd_object *obj)
 	struct iommufd_hw_pagetable *hwpt =
 		container_of(obj, struct iommufd_hw_pagetable, obj);
 
+	if (!list_empty(&hwpt->hwpt_item)) {
+		mutex_lock(&hwpt->ioas->mutex);
+		list_del(&hwpt->hwpt_item);
+		mutex_unlock(&hwpt->ioas->mutex);
+	}
 	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	iommu_domain_free(hwpt->domain);
 	iommufd_put_object(&hwpt->ioas->obj);
+}
+
+/**
+ * iommufd_hw_pagetable_enforce_cc() - make every DMA through a HWPT snoop
+ * @hwpt: the HWPT
+ *
+ * Return: 0, or -EINVAL if the IOMMU driver cannot do it for this domain.
+ */
+int iommufd_hw_pagetable_enforce_cc(struct iommufd_hw_pagetable *hwpt)
+{
+	const struct iommu_domain_ops *ops = hwpt->domain->ops;
+
+	if (READ_ONCE(hwpt->enforce_cache_coherency))
+		return 0;
+	if (!ops->enforce_cache_coherency ||
+	    !ops->enforce_cache_coherency(hwpt->domain))
+		return -EINVAL;
+	WRITE_ONCE(hwpt->enforce_cache_coherency, true);
+	return 0;
+}
+
+/* IOMMU_HWPT_ALLOC: a HWPT user space chooses to attach devices to. */
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_object *pt_obj;
+	struct iommufd_device *idev;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved || cmd->__reserved2)
+		return -EOPNOTSUPP;
+	/* Type-specific data goes with a type, and a type needs data. */
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE) != !cmd->data_len)
+		return -EINVAL;
+
+	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+
+	pt_obj = iommufd_get_object(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(pt_obj)) {
+		rc = PTR_ERR(pt_obj);
+		goto out_put_idev;
+	}
+	if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+		/* A HWPT nested in another: no IOMMU driver of 6.1 has it. */
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	if (pt_obj->type != IOMMUFD_OBJ_IOAS) {
+		rc = -EINVAL;
+		goto out_put_pt;
+	}
+	/*
+	 * Nesting parents, dirty tracking, fault queues and driver-specific
+	 * page tables are later uAPI that this kernel's drivers cannot back:
+	 * refuse them rather than hand out a HWPT that ignores them.
+	 */
+	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	ioas = container_of(pt_obj, struct iommufd_ioas, obj);
+
+	mutex_lock(&ioas->mutex);
+	hwpt = iommufd_hw_pagetable_alloc(ucmd->ictx, ioas, idev, false);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out_unlock;
+	}
+	cmd->out_hwpt_id = hwpt->obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		list_del_init(&hwpt->hwpt_item);
+		iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
+		goto out_unlock;
+	}
+	iommufd_object_finalize(ucmd->ictx, &hwpt->obj);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+out_put_pt:
+	iommufd_put_object(pt_obj);
+out_put_idev:
+	iommufd_put_object(&idev->obj);
+	return rc;
 }

@@ -1287,3 +1287,56 @@ int iopt_walk_usable_ranges(struct io_pagetable *iopt,
 		return walker->fn(walker, next, ULONG_MAX);
 	return 0;
 }
+
+/**
+ * iopt_table_enforce_dev_resv_regions() - keep a device's reserved ranges
+ *                                         out of the IOAS
+ * @iopt: the IOVA space the device is being attached to
+ * @dev: the device
+ * @owner: tag of the reservations, for iopt_remove_reserved_iova()
+ *
+ * The IOMMU driver lists ranges a device cannot use as IOVA: the MSI
+ * doorbell window, memory the firmware keeps mapped for the device (RMRR).
+ * They become reserved for as long as the device is attached, so neither
+ * user space nor the IOVA allocator can place a mapping over them.  Ranges
+ * the driver calls relaxable are left usable, as the DMA API does.
+ *
+ * Return: 0, or -EADDRINUSE if something is mapped or allowed there (in
+ * which case nothing is reserved), -ENOMEM.
+ */
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct device *dev, void *owner)
+{
+	struct iommu_resv_region *resv;
+	LIST_HEAD(regions);
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	iommu_get_resv_regions(dev, &regions);
+	list_for_each_entry(resv, &regions, list) {
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE || !resv->length)
+			continue;
+		rc = iopt_reserve_iova(iopt, resv->start,
+				       resv->start + resv->length - 1, owner);
+		if (rc)
+			break;
+	}
+	if (rc)
+		iopt_remove_reserved_iova(iopt, owner);
+	iommu_put_resv_regions(dev, &regions);
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_table_remove_dev_resv_regions() - undo
+ *                                        iopt_table_enforce_dev_resv_regions()
+ * @iopt: the IOVA space
+ * @owner: the tag the reservations were made with
+ */
+void iopt_table_remove_dev_resv_regions(struct io_pagetable *iopt, void *owner)
+{
+	down_write(&iopt->iova_rwsem);
+	iopt_remove_reserved_iova(iopt, owner);
+	up_write(&iopt->iova_rwsem);
+}

@@ -20,6 +20,9 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
 
+	/* Every HWPT holds the IOAS: none can be left. */
+	WARN_ON(!list_empty(&ioas->hwpt_list));
+	mutex_destroy(&ioas->mutex);
 	iopt_destroy_table(&ioas->iopt);
 }
 
@@ -37,6 +40,8 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iopt_init_table(&ioas->iopt);
+	mutex_init(&ioas->mutex);
+	INIT_LIST_HEAD(&ioas->hwpt_list);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));

@@ -32,18 +32,22 @@ enum iommufd_account_mode {
  * @objects: id -> struct iommufd_object; an id that is allocated but not yet
  *           published holds XA_ZERO_ENTRY, so lookups cannot see an object
  *           before its creator finalizes it.  Protected by its own lock.
+ * @groups: iommu_group_id() -> struct iommufd_group, the groups of the
+ *          devices bound to the context.  Protected by its own lock.
  * @account_mode: enum iommufd_account_mode for new mappings; changed only
  *                while @objects is empty, under the xarray lock.
  */
 struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
+	struct xarray groups;
 	u8 account_mode;
 };
 
 enum iommufd_object_type {
 	IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_IOAS,
 	IOMMUFD_OBJ_HWPT_PAGING,
 	IOMMUFD_OBJ_ACCESS,
@@ -122,6 +126,8 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
  * held while they are told to unpin, and never taken with @iova_rwsem or
  * an access's ioas_lock held.
  */
+struct device;
+
 struct io_pagetable {
 	struct rw_semaphore domains_rwsem;
 	struct xarray domains;
@@ -152,6 +158,9 @@ void iopt_free_ranges(struct rb_root_cached *tree);
 int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long start,
 		      unsigned long last, void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct device *dev, void *owner);
+void iopt_table_remove_dev_resv_regions(struct io_pagetable *iopt, void *owner);
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);
 void iopt_table_remove_domain(struct io_pagetable *iopt,
@@ -199,10 +208,16 @@ struct page *iommufd_pages_page(struct iommufd_pages *pages,
  * struct iommufd_ioas - an IO address space
  * @obj: the object header
  * @iopt: its IOVA space
+ * @mutex: protects @hwpt_list; taken before any iommufd_group::lock
+ * @hwpt_list: the HWPTs that follow this IOAS, struct
+ *             iommufd_hw_pagetable::hwpt_item; attaching a device to the
+ *             IOAS reuses one of them when the device accepts its domain
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
+	struct mutex mutex; /* protects hwpt_list */
+	struct list_head hwpt_list;
 };
 
 static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
@@ -221,19 +236,84 @@ static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
  * @obj: the object header
  * @ioas: the IOAS it follows; the HWPT holds it
  * @domain: the domain, owned by the HWPT
- * @auto_domain: made for one attachment, destroyed when it ends
+ * @auto_domain: made by attaching a device to the IOAS; destroyed when the
+ *               last device leaves it, and shared with other devices
+ *               attached to the same IOAS whose IOMMU accepts the domain
+ * @enforce_cache_coherency: the domain makes every DMA snoop the CPU
+ *                           caches, whatever the device asks for
+ * @hwpt_item: on iommufd_ioas::hwpt_list, under iommufd_ioas::mutex
  */
 struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
 	struct iommufd_ioas *ioas;
 	struct iommu_domain *domain;
 	bool auto_domain;
+	bool enforce_cache_coherency;
+	struct list_head hwpt_item;
 };
+
+struct iommufd_device;
 
 struct iommufd_hw_pagetable *
 iommufd_hw_pagetable_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			   struct iommu_domain *domain, bool auto_domain);
+			   struct iommufd_device *idev, bool auto_domain);
 void iommufd_hw_pagetable_destroy(struct iommufd_object *obj);
+int iommufd_hw_pagetable_enforce_cc(struct iommufd_hw_pagetable *hwpt);
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+
+/**
+ * struct iommufd_group - an IOMMU group with devices bound to a context
+ * @ref: one per device of the group bound to the context
+ * @ictx: the context
+ * @group: the IOMMU group, held
+ * @lock: protects @hwpt and @devices; taken after iommufd_ioas::mutex
+ * @hwpt: what the group is attached to, or NULL; the IOMMU cannot tell
+ *        the devices of a group apart, so they all use one HWPT
+ * @devices: the attached devices, struct iommufd_device::group_item; each
+ *           holds a reference on @hwpt
+ */
+struct iommufd_group {
+	struct kref ref;
+	struct iommufd_ctx *ictx;
+	struct iommu_group *group;
+	struct mutex lock; /* protects hwpt, devices */
+	struct iommufd_hw_pagetable *hwpt;
+	struct list_head devices;
+};
+
+/**
+ * struct iommufd_device - a device bound to a context
+ * @obj: the object header; the driver that bound it holds one more
+ *       reference, so user space cannot destroy it
+ * @ictx: the context; the binding driver holds it
+ * @igroup: its group in the context, held
+ * @dev: the device, which stays DMA-owned by @ictx while bound
+ * @group_item: on iommufd_group::devices while attached
+ * @enforce_cache_coherency: the device's IOMMU can make every DMA snoop,
+ *                           so every domain it uses must
+ */
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_group *igroup;
+	struct device *dev;
+	struct list_head group_item;
+	bool enforce_cache_coherency;
+};
+
+static inline struct iommufd_device *
+iommufd_get_device(struct iommufd_ucmd *ucmd, u32 id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ucmd->ictx, id,
+							IOMMUFD_OBJ_DEVICE);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_device, obj);
+}
+
+void iommufd_device_destroy(struct iommufd_object *obj);
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 /**
  * struct iommufd_access - an emulated device's view of an IOAS
@@ -267,7 +347,18 @@ struct iommufd_ctx *iommufd_file_ctx(struct file *file);
 #ifdef CONFIG_IOMMUFD_TEST
 int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
+int __init iommufd_test_init(void);
+void iommufd_test_exit(void);
 extern unsigned long iommufd_test_pin_batch;
+#else
+static inline int iommufd_test_init(void)
+{
+	return 0;
+}
+
+static inline void iommufd_test_exit(void)
+{
+}
 #endif
 
 void iommufd_ioas_destroy(struct iommufd_object *obj);

@@ -54,6 +54,12 @@ enum {
 	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
 };
 
+/* Flags of IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS */
+enum {
+	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
+};
+
 /**
  * struct iommu_test_cmd - ioctl(IOMMU_TEST_CMD)
  * @size: sizeof(struct iommu_test_cmd)
@@ -61,8 +67,13 @@ enum {
  * @id: the object the operation is about, or the access fd
  * @__reserved: must be 0
  * @add_reserved: ADD_RESERVED: reserve [start, start + length) in IOAS @id
- * @mock_domain: MOCK_DOMAIN: attach a mock domain to IOAS @id; the ids of
- *               the mock device, its HWPT, and its device object (0: none)
+ * @mock_domain: MOCK_DOMAIN: a new mock device, bound and attached to IOAS
+ *               or HWPT @id; the ids of the mock device, of the HWPT it is
+ *               attached to and of its device object
+ * @mock_domain_flags: MOCK_DOMAIN_FLAGS: the same, for a device with
+ *                     MOCK_FLAGS_DEVICE_* @dev_flags
+ * @mock_domain_replace: MOCK_DOMAIN_REPLACE: move mock device @id to IOAS
+ *                       or HWPT @pt_id; out: the HWPT
  * @check_map: MD_CHECK_MAP: HWPT @id maps [iova, iova + length) to the
  *             memory at uptr
  * @check_refs: MD_CHECK_REFS: every page at uptr is pinned refs times
@@ -73,6 +84,8 @@ enum {
  * @access_rw: ACCESS_RW: copy through access fd @id to or from uptr
  * @memory_limit: SET_TEMP_MEMORY_LIMIT: bytes of page pointers per pin
  *                batch
+ * @access_replace_ioas: ACCESS_REPLACE_IOAS: move access fd @id to IOAS
+ *                       @ioas_id
  * @dirty: DIRTY: not implemented; keeps the union's size
  * @last: end of the struct, for the size rules
  */
@@ -91,6 +104,15 @@ struct iommu_test_cmd {
 			__u32 out_hwpt_id;
 			__u32 out_idev_id;
 		} mock_domain;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+			__u32 dev_flags;
+		} mock_domain_flags;
+		struct {
+			__u32 pt_id;
+		} mock_domain_replace;
 		struct {
 			__aligned_u64 iova;
 			__aligned_u64 length;
@@ -125,6 +147,9 @@ struct iommu_test_cmd {
 			__u32 limit;
 		} memory_limit;
 		struct {
+			__u32 ioas_id;
+		} access_replace_ioas;
+		struct {
 			__u32 flags;
 			__aligned_u64 iova;
 			__aligned_u64 length;
@@ -137,5 +162,19 @@ struct iommu_test_cmd {
 };
 
 #define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
+
+/* What IOMMU_GET_HW_INFO reports of the mock IOMMU */
+#define IOMMU_HW_INFO_TYPE_SELFTEST	0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL	0xdeadbeef
+
+/**
+ * struct iommu_test_hw_info - the mock IOMMU's IOMMU_GET_HW_INFO data
+ * @flags: 0
+ * @test_reg: IOMMU_HW_INFO_SELFTEST_REGVAL
+ */
+struct iommu_test_hw_info {
+	__u32 flags;
+	__u32 test_reg;
+};
 
 #endif

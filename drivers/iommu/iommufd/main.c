@@ -27,6 +27,9 @@ struct iommufd_object_ops {
 };
 
 static const struct iommufd_object_ops iommufd_object_ops[] = {
+	[IOMMUFD_OBJ_DEVICE] = {
+		.destroy = iommufd_device_destroy,
+	},
 	[IOMMUFD_OBJ_IOAS] = {
 		.destroy = iommufd_ioas_destroy,
 	},
@@ -296,6 +299,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	if (!ictx)
 		return -ENOMEM;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	xa_init_flags(&ictx->groups, XA_FLAGS_ACCOUNT);
 	ictx->account_mode = IOMMUFD_ACCOUNT_USER;
 	ictx->file = filp;
 	filp->private_data = ictx;
@@ -331,7 +335,9 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 
 	/* Anything left is a reference leak; keep it rather than free it. */
 	WARN_ON(!xa_empty(&ictx->objects));
+	WARN_ON(!xa_empty(&ictx->groups));
 	xa_destroy(&ictx->objects);
+	xa_destroy(&ictx->groups);
 	kfree(ictx);
 	return 0;
 }
@@ -342,6 +348,8 @@ union iommufd_ucmd_buffer {
 	struct iommu_test_cmd test;
 #endif
 	struct iommu_destroy destroy;
+	struct iommu_hw_info info;
+	struct iommu_hwpt_alloc hwpt;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_copy ioas_copy;
@@ -378,6 +386,10 @@ struct iommufd_ioctl_op {
 
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOMMUFD_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
+		   __reserved),
+	IOMMUFD_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
+		   __reserved),
 	IOMMUFD_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
 		   struct iommu_ioas_alloc, out_ioas_id),
 	IOMMUFD_OP(IOMMU_IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas,
@@ -454,12 +466,21 @@ static struct miscdevice iommufd_misc_dev = {
 
 static int __init iommufd_init(void)
 {
-	return misc_register(&iommufd_misc_dev);
+	int rc;
+
+	rc = iommufd_test_init();
+	if (rc)
+		return rc;
+	rc = misc_register(&iommufd_misc_dev);
+	if (rc)
+		iommufd_test_exit();
+	return rc;
 }
 
 static void __exit iommufd_exit(void)
 {
 	misc_deregister(&iommufd_misc_dev);
+	iommufd_test_exit();
 }
 
 module_init(iommufd_init);

@@ -5,13 +5,16 @@
  * the access API, so that the selftests can reach every path of the IO page
  * table without hardware.
  *
- * The mock domain is a page table in an xarray with half-CPU-page IO pages,
- * which exercises the sub-page arithmetic.  It is created directly, not
- * through a bus's IOMMU driver, so it works the same whether or not the
- * machine has a real IOMMU.
+ * The mock IOMMU driver serves a bus of its own, so it lives beside a real
+ * IOMMU driver: its devices are probed by the IOMMU core, get groups, are
+ * bound to a context and attached through the same paths as VFIO's.  Its
+ * domain is a page table in an xarray with half-CPU-page IO pages, which
+ * exercises the sub-page arithmetic.
  */
 #include <linux/anon_inodes.h>
+#include <linux/device.h>
 #include <linux/file.h>
+#include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/mm.h>
@@ -101,16 +104,49 @@ static void mock_domain_free(struct iommu_domain *domain)
 	kfree(mock);
 }
 
+static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
+{
+	return 0;
+}
+
+static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
+{
+}
+
 static const struct iommu_domain_ops mock_domain_ops = {
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
 	.free = mock_domain_free,
 };
 
-static struct iommu_domain *mock_domain_alloc(void)
+static void mock_blocking_free(struct iommu_domain *domain)
+{
+}
+
+static const struct iommu_domain_ops mock_blocking_ops = {
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
+	.free = mock_blocking_free,
+};
+
+/* Blocks all DMA; one for every group, so that claiming one cannot fail. */
+static struct iommu_domain mock_blocking_domain = {
+	.type = IOMMU_DOMAIN_BLOCKED,
+	.ops = &mock_blocking_ops,
+};
+
+static struct iommu_domain *mock_domain_alloc(unsigned int type)
 {
 	struct mock_iommu_domain *mock;
+
+	if (type == IOMMU_DOMAIN_BLOCKED)
+		return &mock_blocking_domain;
+	/* No default domain: mock devices do no DMA for the kernel. */
+	if (type != IOMMU_DOMAIN_UNMANAGED)
+		return NULL;
 
 	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
@@ -125,100 +161,228 @@ static struct iommu_domain *mock_domain_alloc(void)
 	return &mock->domain;
 }
 
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	switch (cap) {
+	case IOMMU_CAP_CACHE_COHERENCY:
+		return true;
+	case IOMMU_CAP_INTR_REMAP:
+		/* A mock device raises no interrupts at all. */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void *mock_hw_info(struct device *dev, u32 *length, u32 *type)
+{
+	struct iommu_test_hw_info *info;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return ERR_PTR(-ENOMEM);
+	info->test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL;
+	*length = sizeof(*info);
+	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	return info;
+}
+
+static struct iommu_device mock_iommu_device;
+
+static struct iommu_device *mock_probe_device(struct device *dev)
+{
+	return &mock_iommu_device;
+}
+
+static void mock_release_device(struct device *dev)
+{
+}
+
+static const struct iommu_ops mock_ops = {
+	.owner = THIS_MODULE,
+	.capable = mock_capable,
+	.hw_info = mock_hw_info,
+	.domain_alloc = mock_domain_alloc,
+	.probe_device = mock_probe_device,
+	.release_device = mock_release_device,
+	.device_group = generic_device_group,
+	.pgsize_bitmap = MOCK_IO_PAGE_SIZE,
+	.default_domain_ops = &mock_domain_ops,
+};
+
+static struct iommu_device mock_iommu_device = {
+	.ops = &mock_ops,
+};
+
+/*
+ * The bus of the mock devices.  6.1's IOMMU core serves one IOMMU driver on
+ * the standard buses, so the mock cannot register as a second one; it
+ * serves its own bus and probes its devices itself, as the core's bus
+ * notifier does for the standard buses, so that a failed probe fails the
+ * command.
+ */
+static int mock_bus_notifier(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	if (action == BUS_NOTIFY_REMOVED_DEVICE)
+		iommu_release_device(data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mock_bus_nb = {
+	.notifier_call = mock_bus_notifier,
+};
+
+static struct bus_type iommufd_mock_bus_type = {
+	.name = "iommufd_mock",
+	.iommu_ops = &mock_ops,
+};
+
+static DEFINE_IDA(mock_dev_ida);
+
 /**
- * struct selftest_obj - a mock device attached to an IOAS
+ * struct mock_dev - a device of the mock bus
+ * @dev: the device
+ * @id: its number in its name
+ */
+struct mock_dev {
+	struct device dev;
+	int id;
+};
+
+static void mock_dev_release(struct device *dev)
+{
+	struct mock_dev *mdev = container_of(dev, struct mock_dev, dev);
+
+	ida_free(&mock_dev_ida, mdev->id);
+	kfree(mdev);
+}
+
+static struct mock_dev *mock_dev_create(void)
+{
+	struct mock_dev *mdev;
+	int rc;
+
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	mdev->id = ida_alloc(&mock_dev_ida, GFP_KERNEL);
+	if (mdev->id < 0) {
+		rc = mdev->id;
+		kfree(mdev);
+		return ERR_PTR(rc);
+	}
+	device_initialize(&mdev->dev);
+	mdev->dev.release = mock_dev_release;
+	mdev->dev.bus = &iommufd_mock_bus_type;
+	rc = dev_set_name(&mdev->dev, "iommufd_mock%d", mdev->id);
+	if (!rc)
+		rc = device_add(&mdev->dev);
+	if (rc) {
+		put_device(&mdev->dev);
+		return ERR_PTR(rc);
+	}
+	rc = iommu_probe_device(&mdev->dev);
+	if (rc) {
+		device_unregister(&mdev->dev);
+		return ERR_PTR(rc);
+	}
+	return mdev;
+}
+
+/**
+ * struct selftest_obj - a mock device bound and attached
  * @obj: the object header
- * @ictx: its context, to destroy the HWPT in
- * @hwpt: the HWPT made for it, held
+ * @idev: the device object of @mdev
+ * @mdev: the mock device
  */
 struct selftest_obj {
 	struct iommufd_object obj;
-	struct iommufd_ctx *ictx;
-	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_device *idev;
+	struct mock_dev *mdev;
 };
 
 void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
 	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
-	struct iommufd_hw_pagetable *hwpt = sobj->hwpt;
 
-	if (!hwpt)
-		return;
-	refcount_dec(&hwpt->obj.users);
-	/* A HWPT made for an attachment ends with the last device on it. */
-	if (hwpt->auto_domain)
-		iommufd_object_destroy_if_unused(sobj->ictx, &hwpt->obj);
+	iommufd_device_detach(sobj->idev);
+	iommufd_device_unbind(sobj->idev);
+	device_unregister(&sobj->mdev->dev);
 }
 
 /*
- * A mock device attached to IOAS @id through a new mock domain made for it,
- * or to the existing HWPT @id.
+ * MOCK_DOMAIN and MOCK_DOMAIN_FLAGS: a new mock device, bound to the
+ * context and attached to IOAS or HWPT @id, as VFIO does with a real one.
  */
-static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd)
+static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
-	struct iommufd_hw_pagetable *hwpt;
-	struct iommu_domain *domain;
 	struct selftest_obj *sobj;
-	struct iommufd_object *pt;
+	u32 idev_id, pt_id = cmd->id;
 	int rc;
 
-	pt = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_ANY);
-	if (IS_ERR(pt))
-		return PTR_ERR(pt);
-	if (pt->type != IOMMUFD_OBJ_IOAS &&
-	    pt->type != IOMMUFD_OBJ_HWPT_PAGING) {
-		rc = -EINVAL;
-		goto out_put;
-	}
+	/* No dirty tracking exists to turn off; huge IOVAs are not mocked. */
+	if (dev_flags & ~MOCK_FLAGS_DEVICE_NO_DIRTY)
+		return -EINVAL;
 
 	sobj = iommufd_object_alloc(ucmd->ictx, struct selftest_obj,
 				    IOMMUFD_OBJ_SELFTEST);
-	if (IS_ERR(sobj)) {
-		rc = PTR_ERR(sobj);
-		goto out_put;
-	}
-	sobj->ictx = ucmd->ictx;
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
 
-	if (pt->type == IOMMUFD_OBJ_HWPT_PAGING) {
-		/* The lookup's reference becomes the device's. */
-		hwpt = container_of(pt, struct iommufd_hw_pagetable, obj);
-		pt = NULL;
-	} else {
-		struct iommufd_ioas *ioas =
-			container_of(pt, struct iommufd_ioas, obj);
-
-		domain = mock_domain_alloc();
-		if (!domain) {
-			rc = -ENOMEM;
-			goto out_abort;
-		}
-		hwpt = iommufd_hw_pagetable_alloc(ucmd->ictx, ioas, domain,
-						  true);
-		if (IS_ERR(hwpt)) {
-			rc = PTR_ERR(hwpt);
-			goto out_abort;
-		}
+	sobj->mdev = mock_dev_create();
+	if (IS_ERR(sobj->mdev)) {
+		rc = PTR_ERR(sobj->mdev);
+		goto out_abort;
 	}
-	sobj->hwpt = hwpt;
+	sobj->idev = iommufd_device_bind(ucmd->ictx, &sobj->mdev->dev,
+					 &idev_id);
+	if (IS_ERR(sobj->idev)) {
+		rc = PTR_ERR(sobj->idev);
+		goto out_unregister;
+	}
+	rc = iommufd_device_attach(sobj->idev, &pt_id);
+	if (rc)
+		goto out_unbind;
 
 	cmd->mock_domain.out_stdev_id = sobj->obj.id;
-	cmd->mock_domain.out_hwpt_id = hwpt->obj.id;
-	/* No device object exists for the mock device yet. */
-	cmd->mock_domain.out_idev_id = 0;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_idev_id = idev_id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
 		iommufd_object_abort_and_destroy(ucmd->ictx, &sobj->obj);
-		goto out_put;
+		return rc;
 	}
 	iommufd_object_finalize(ucmd->ictx, &sobj->obj);
-	goto out_put;
+	return 0;
 
+out_unbind:
+	iommufd_device_unbind(sobj->idev);
+out_unregister:
+	device_unregister(&sobj->mdev->dev);
 out_abort:
 	iommufd_object_abort(ucmd->ictx, &sobj->obj);
-out_put:
-	if (pt)
-		iommufd_put_object(pt);
+	return rc;
+}
+
+/* MOCK_DOMAIN_REPLACE: move mock device @id to another IOAS or HWPT. */
+static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommufd_object *obj;
+	struct selftest_obj *sobj;
+	int rc;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_SELFTEST);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	sobj = container_of(obj, struct selftest_obj, obj);
+
+	rc = iommufd_device_replace(sobj->idev, &cmd->mock_domain_replace.pt_id);
+	if (!rc)
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	iommufd_put_object(obj);
 	return rc;
 }
 
@@ -602,6 +766,22 @@ static int iommufd_test_destroy_access_pages(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/* ACCESS_REPLACE_IOAS: move the test access @id to another IOAS. */
+static int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_access *staccess;
+	int rc;
+
+	staccess = selftest_access_get(cmd->id);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	rc = iommufd_access_replace(staccess->access,
+				    cmd->access_replace_ioas.ioas_id);
+	fput(staccess->file);
+	return rc;
+}
+
 static int iommufd_test_access_rw(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -660,7 +840,14 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_ADD_RESERVED:
 		return iommufd_test_add_reserved(ucmd);
 	case IOMMU_TEST_OP_MOCK_DOMAIN:
-		return iommufd_test_mock_domain(ucmd);
+		return iommufd_test_mock_domain(ucmd, 0);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return iommufd_test_mock_domain(ucmd,
+						cmd->mock_domain_flags.dev_flags);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return iommufd_test_mock_domain_replace(ucmd);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return iommufd_test_access_replace_ioas(ucmd);
 	case IOMMU_TEST_OP_MD_CHECK_MAP:
 		return iommufd_test_md_check_map(ucmd);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:
@@ -682,4 +869,36 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+/* Registers the mock bus; called when iommufd loads. */
+int __init iommufd_test_init(void)
+{
+	int rc;
+
+	/* The IOMMU core links each device it probes to its IOMMU's node. */
+	rc = iommu_device_sysfs_add(&mock_iommu_device, NULL, NULL,
+				    "iommufd_mock_iommu");
+	if (rc)
+		return rc;
+	rc = bus_register(&iommufd_mock_bus_type);
+	if (rc)
+		goto out_sysfs;
+	rc = bus_register_notifier(&iommufd_mock_bus_type, &mock_bus_nb);
+	if (rc)
+		goto out_bus;
+	return 0;
+
+out_bus:
+	bus_unregister(&iommufd_mock_bus_type);
+out_sysfs:
+	iommu_device_sysfs_remove(&mock_iommu_device);
+	return rc;
+}
+
+void iommufd_test_exit(void)
+{
+	bus_unregister_notifier(&iommufd_mock_bus_type, &mock_bus_nb);
+	bus_unregister(&iommufd_mock_bus_type);
+	iommu_device_sysfs_remove(&mock_iommu_device);
 }

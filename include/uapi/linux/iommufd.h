@@ -33,6 +33,8 @@ enum {
 	IOMMUFD_CMD_IOAS_MAP = 0x85,
 	IOMMUFD_CMD_IOAS_UNMAP = 0x86,
 	IOMMUFD_CMD_OPTION = 0x87,
+	IOMMUFD_CMD_HWPT_ALLOC = 0x89,
+	IOMMUFD_CMD_GET_HW_INFO = 0x8a,
 };
 
 /**
@@ -268,5 +270,132 @@ struct iommu_option {
 };
 
 #define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+
+/**
+ * enum iommufd_hwpt_alloc_flags - flags of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_ALLOC_NEST_PARENT: the HWPT is to be the stage-2 parent of
+ *                                nested HWPTs
+ * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the HWPT records which IOVAs devices
+ *                                   wrote
+ * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue for the HWPT
+ *
+ * Defined for programs written against later kernels.  This kernel's IOMMU
+ * drivers support none of them: each fails with EOPNOTSUPP.
+ */
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+};
+
+/**
+ * enum iommu_hwpt_data_type - what @data_uptr of IOMMU_HWPT_ALLOC points to
+ * @IOMMU_HWPT_DATA_NONE: nothing: a paging HWPT the kernel fills from an
+ *                        IOAS
+ */
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+};
+
+/**
+ * struct iommu_hwpt_alloc - ioctl(IOMMU_HWPT_ALLOC)
+ * @size: sizeof(struct iommu_hwpt_alloc)
+ * @flags: enum iommufd_hwpt_alloc_flags; must be 0 here
+ * @dev_id: a bound device whose IOMMU is to walk the page table
+ * @pt_id: the IOAS the HWPT follows
+ * @out_hwpt_id: the id of the new HWPT
+ * @__reserved: must be 0
+ * @data_type: enum iommu_hwpt_data_type
+ * @data_len: bytes at @data_uptr; 0 exactly when @data_type is
+ *            IOMMU_HWPT_DATA_NONE (else EINVAL)
+ * @data_uptr: driver-specific page table data
+ * @fault_id: a fault queue, with IOMMU_HWPT_FAULT_ID_VALID
+ * @__reserved2: must be 0
+ *
+ * Makes a hardware page table (HWPT): an IOMMU domain of @dev_id's IOMMU
+ * that maps whatever the IOAS @pt_id maps, now and later.  Devices are then
+ * attached to the HWPT by its id, where attaching them to the IOAS would
+ * have made one per attachment.  Several devices may share a HWPT when
+ * their IOMMU accepts its domain.  The HWPT holds the IOAS, and is freed
+ * with IOMMU_DESTROY once no device uses it.
+ *
+ * ENOENT for an unknown device or IOAS, EINVAL if @pt_id is neither an IOAS
+ * nor a HWPT, EOPNOTSUPP for a HWPT @pt_id (nesting) or any flag or data.
+ */
+struct iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+	__u32 data_type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 fault_id;
+	__u32 __reserved2;
+};
+
+#define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/**
+ * struct iommu_hw_info_vtd - what IOMMU_GET_HW_INFO tells of an Intel VT-d
+ * @flags: errata of the IOMMU; none are reported
+ * @__reserved: 0
+ * @cap_reg: the Capability Register, as the VT-d specification lays it out
+ * @ecap_reg: the Extended Capability Register, likewise
+ *
+ * The two registers tell a VMM what a virtual VT-d it emulates may offer a
+ * guest: address widths, page sizes, snoop control, scalable mode, PASIDs.
+ */
+struct iommu_hw_info_vtd {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 cap_reg;
+	__aligned_u64 ecap_reg;
+};
+
+/**
+ * enum iommu_hw_info_type - which struct IOMMU_GET_HW_INFO returned
+ * @IOMMU_HW_INFO_TYPE_NONE: none; the IOMMU driver reports nothing
+ * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd
+ */
+enum iommu_hw_info_type {
+	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+};
+
+/**
+ * struct iommu_hw_info - ioctl(IOMMU_GET_HW_INFO)
+ * @size: sizeof(struct iommu_hw_info)
+ * @flags: must be 0
+ * @dev_id: a bound device
+ * @data_len: in: bytes at @data_uptr; out: the size of the driver's struct
+ * @data_uptr: where the driver's struct is written
+ * @out_data_type: enum iommu_hw_info_type of that struct
+ * @out_max_pasid_log2: log2 of the PASIDs the device can use with this
+ *                      IOMMU; 0 when it cannot use any
+ * @__reserved: must be 0
+ * @out_capabilities: what the IOMMU can do for the device beyond paging;
+ *                    no capability is reported here
+ *
+ * Describes the IOMMU that translates @dev_id.  The kernel writes at most
+ * @data_len bytes of its struct, and zeroes what the user's buffer holds
+ * beyond its struct, so user space can pass a struct from a newer or an
+ * older header alike and compare the returned @data_len.
+ */
+struct iommu_hw_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 out_data_type;
+	__u8 out_max_pasid_log2;
+	__u8 __reserved[3];
+	__aligned_u64 out_capabilities;
+};
+
+#define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
 
 #endif
