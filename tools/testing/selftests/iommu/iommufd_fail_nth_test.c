@@ -30,9 +30,9 @@
  * Needs root, a 64-bit kernel, debugfs at /sys/kernel/debug and
  * CONFIG_FAULT_INJECTION_DEBUG_FS with CONFIG_FAILSLAB and
  * CONFIG_FAIL_PAGE_ALLOC; skips without them.  The tests of the mock
- * domain and of accesses skip without CONFIG_IOMMUFD_TEST, and so do the
- * pin and RLIMIT_MEMLOCK checks of the others.  The debugfs settings are
- * restored after each test.
+ * domain, of device objects and HWPTs, and of accesses skip without
+ * CONFIG_IOMMUFD_TEST, and so do the pin and RLIMIT_MEMLOCK checks of the
+ * others.  The debugfs settings are restored after each test.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -237,6 +237,12 @@ static void check_no_leaks(struct __test_metadata *_metadata,
 
 /* ---- One run: the state a command is issued in, and its results. */
 
+/*
+ * The mock devices of a run are in dom[], each with the HWPT it is
+ * attached to.  A HWPT made for an attachment to an IOAS is shared by the
+ * devices later attached there and ends with the last of them; one made
+ * with IOMMU_HWPT_ALLOC (explicit[]) lives until it is destroyed.
+ */
 struct run {
 	int fd;			/* the iommufd */
 	int afd;		/* an access, or -1 */
@@ -244,6 +250,10 @@ struct run {
 	uint32_t ioas2;
 	unsigned int ndomains;
 	struct mock_ids dom[MAX_DOMAINS];
+	unsigned int nexplicit;
+	uint32_t explicit[MAX_DOMAINS];
+	uint32_t hwpt;		/* an explicit HWPT the command uses */
+	uint32_t pin;		/* the id of a pin the access holds */
 	unsigned int nheld;
 	uint32_t held[MAX_HELD];	/* every id the test knows of */
 	int free_fd;		/* the lowest free fd before the command */
@@ -257,6 +267,9 @@ struct run {
 	uint32_t nranges;
 	uint64_t alignment;
 	struct iommu_iova_range ranges[NEW_RANGES];
+	struct iommu_hw_info hw;
+	/* GET_HW_INFO's buffer: the mock's struct and some bytes more. */
+	uint8_t info[sizeof(struct iommu_test_hw_info) + 8];
 };
 
 static void hold(struct __test_metadata *_metadata, struct run *r,
@@ -299,26 +312,111 @@ static uint32_t lowest_free_id(const struct run *r)
 	return id;
 }
 
+static bool hwpt_is_explicit(const struct run *r, uint32_t hwpt)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nexplicit; i++)
+		if (r->explicit[i] == hwpt)
+			return true;
+	return false;
+}
+
+/* Whether a mock device in dom[] is attached to HWPT @hwpt. */
+static bool hwpt_in_use(const struct run *r, uint32_t hwpt)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->ndomains; i++)
+		if (r->dom[i].hwpt == hwpt)
+			return true;
+	return false;
+}
+
+/* A HWPT that IOMMU_HWPT_ALLOC made. */
+static void hold_explicit(struct __test_metadata *_metadata, struct run *r,
+			  uint32_t hwpt)
+{
+	ASSERT_FALSE(holds(r, hwpt));
+	ASSERT_GT(MAX_DOMAINS, r->nexplicit);
+	hold(_metadata, r, hwpt);
+	r->explicit[r->nexplicit++] = hwpt;
+}
+
+/* An explicit HWPT was destroyed. */
+static void forget_explicit(struct run *r, uint32_t hwpt)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nexplicit; i++) {
+		if (r->explicit[i] == hwpt) {
+			r->explicit[i] = r->explicit[--r->nexplicit];
+			break;
+		}
+	}
+	forget(r, hwpt);
+}
+
+/*
+ * The ids of a new mock device: its own, and the HWPT's unless that is
+ * one the run knows of already, explicit or shared with a device in dom[].
+ */
 static void hold_mock_ids(struct __test_metadata *_metadata, struct run *r,
 			  const struct mock_ids *ids)
 {
 	ASSERT_FALSE(holds(r, ids->stdev));
 	hold(_metadata, r, ids->stdev);
-	ASSERT_FALSE(holds(r, ids->hwpt));
-	hold(_metadata, r, ids->hwpt);
-	if (ids->idev) {
-		ASSERT_FALSE(holds(r, ids->idev));
-		hold(_metadata, r, ids->idev);
+	ASSERT_NE(0, ids->idev);
+	ASSERT_FALSE(holds(r, ids->idev));
+	hold(_metadata, r, ids->idev);
+	if (holds(r, ids->hwpt)) {
+		ASSERT_TRUE(hwpt_is_explicit(r, ids->hwpt) ||
+			    hwpt_in_use(r, ids->hwpt)) {
+			TH_LOG("HWPT %u is no HWPT of this run", ids->hwpt);
+		}
+	} else {
+		hold(_metadata, r, ids->hwpt);
 	}
 }
 
-/* Destroying the mock device ends its HWPT (and device object) too. */
+/* An automatic HWPT ends with its last device. */
+static void forget_hwpt_if_unused(struct run *r, uint32_t hwpt)
+{
+	if (!hwpt_is_explicit(r, hwpt) && !hwpt_in_use(r, hwpt))
+		forget(r, hwpt);
+}
+
+/*
+ * A mock device was destroyed: its ids end, it leaves dom[] if it was
+ * there, and its HWPT ends with it if it was the last user of an automatic
+ * one.
+ */
 static void forget_mock_ids(struct run *r, const struct mock_ids *ids)
 {
-	forget(r, ids->stdev);
-	forget(r, ids->hwpt);
-	if (ids->idev)
-		forget(r, ids->idev);
+	const struct mock_ids gone = *ids;
+	unsigned int i;
+
+	for (i = 0; i < r->ndomains; i++) {
+		if (r->dom[i].stdev == gone.stdev) {
+			r->dom[i] = r->dom[--r->ndomains];
+			break;
+		}
+	}
+	forget(r, gone.stdev);
+	forget(r, gone.idev);
+	forget_hwpt_if_unused(r, gone.hwpt);
+}
+
+/* Mock device dom[@i] was moved to HWPT @hwpt. */
+static void moved_to(struct __test_metadata *_metadata, struct run *r,
+		     unsigned int i, uint32_t hwpt)
+{
+	uint32_t old = r->dom[i].hwpt;
+
+	if (!holds(r, hwpt))
+		hold(_metadata, r, hwpt);
+	r->dom[i].hwpt = hwpt;
+	forget_hwpt_if_unused(r, old);
 }
 
 static void open_run(struct __test_metadata *_metadata, struct run *r)
@@ -339,16 +437,45 @@ static uint32_t new_ioas(struct __test_metadata *_metadata, struct run *r)
 	return id;
 }
 
+/*
+ * A mock device attached to @id: to the IOAS's automatic HWPT (a new one
+ * if it has none), or to a HWPT.
+ */
 static void attach_domain(struct __test_metadata *_metadata, struct run *r,
-			  uint32_t ioas)
+			  uint32_t id)
 {
 	struct mock_ids *ids;
 
 	ASSERT_GT(MAX_DOMAINS, r->ndomains);
 	ids = &r->dom[r->ndomains];
-	ASSERT_EQ(0, mock_domain_ids(r->fd, ioas, ids));
+	ASSERT_EQ(0, mock_domain_ids(r->fd, id, ids));
 	hold_mock_ids(_metadata, r, ids);
 	r->ndomains++;
+}
+
+/* An explicit HWPT on @ioas, for the device object of dom[0]. */
+static uint32_t new_hwpt(struct __test_metadata *_metadata, struct run *r,
+			 uint32_t ioas)
+{
+	uint32_t hwpt = 0;
+
+	ASSERT_LT(0, r->ndomains);
+	ASSERT_EQ(0, hwpt_alloc(r->fd, r->dom[0].idev, ioas, &hwpt));
+	hold_explicit(_metadata, r, hwpt);
+	return hwpt;
+}
+
+/*
+ * A second domain on @ioas: a device attached to the IOAS would share the
+ * automatic HWPT of dom[0], so the new device gets an explicit HWPT.
+ */
+static void attach_new_domain(struct __test_metadata *_metadata,
+			      struct run *r, uint32_t ioas)
+{
+	uint32_t hwpt = new_hwpt(_metadata, r, ioas);
+
+	attach_domain(_metadata, r, hwpt);
+	ASSERT_EQ(hwpt, r->dom[r->ndomains - 1].hwpt);
 }
 
 /* Mappings, domains and accesses: the ways memory gets pinned. */
@@ -879,7 +1006,8 @@ static void prep_map_two_domains(struct __test_metadata *_metadata,
 				 struct nth_env *env, struct run *r)
 {
 	prep_map_one_domain(_metadata, env, r);
-	attach_domain(_metadata, r, r->ioas);
+	attach_new_domain(_metadata, r, r->ioas);
+	ASSERT_NE(r->dom[0].hwpt, r->dom[1].hwpt);
 }
 
 static const struct scenario map_one_domain_sc = {
@@ -1089,9 +1217,11 @@ static int do_destroy_device(struct nth_env *env, struct run *r)
 static void check_destroy_device(struct __test_metadata *_metadata,
 				 struct nth_env *env, struct run *r, int rc)
 {
+	const struct mock_ids dev = r->dom[0];
+
 	if (!rc) {
-		forget_mock_ids(r, &r->dom[0]);
-		ASSERT_EQ(-ENOENT, destroy(r->fd, r->dom[0].hwpt));
+		forget_mock_ids(r, &dev);
+		ASSERT_EQ(-ENOENT, destroy(r->fd, dev.hwpt));
 		expect_refs(_metadata, env, r, 0);
 		expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
 	} else {
@@ -1106,6 +1236,432 @@ static const struct scenario destroy_device_sc = {
 	.prepare = prep_destroy_device,
 	.command = do_destroy_device,
 	.verify = check_destroy_device,
+};
+
+/* ---- Device objects, HWPTs and moving devices and accesses. */
+
+/* How often each half of the buffer is pinned. */
+static void expect_half_refs(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct run *r,
+			     uint32_t first, uint32_t second)
+{
+	if (!env->mock)
+		return;
+	ASSERT_EQ(0, check_refs(r->fd, env->buf, HALF_LEN, first)) {
+		TH_LOG("the first half is not pinned %u time(s)", first);
+	}
+	ASSERT_EQ(0, check_refs(r->fd, env->buf + HALF_LEN, HALF_LEN,
+				second)) {
+		TH_LOG("the second half is not pinned %u time(s)", second);
+	}
+}
+
+/*
+ * The first domain of an IOAS with two mappings, made with
+ * IOMMU_HWPT_ALLOC for a mock device attached to another IOAS: the new
+ * domain must pin and map both mappings, or leave no trace.
+ */
+static void prep_hwpt_alloc(struct __test_metadata *_metadata,
+			    struct nth_env *env, struct run *r)
+{
+	prep_mock_domain(_metadata, env, r);
+	r->ioas2 = new_ioas(_metadata, r);
+	attach_domain(_metadata, r, r->ioas2);
+}
+
+static int do_hwpt_alloc(struct nth_env *env, struct run *r)
+{
+	return hwpt_alloc(r->fd, r->dom[0].idev, r->ioas, &r->out_id);
+}
+
+static void check_hwpt_alloc(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct run *r, int rc)
+{
+	if (!rc) {
+		ASSERT_EQ(lowest_free_id(r), r->out_id);
+		hold_explicit(_metadata, r, r->out_id);
+		expect_domain_maps(_metadata, env, r, r->out_id);
+		/* It holds its IOAS; no device holds it. */
+		ASSERT_EQ(-EBUSY, destroy(r->fd, r->ioas));
+		ASSERT_EQ(0, destroy(r->fd, r->out_id));
+		forget_explicit(r, r->out_id);
+	}
+	/* No domain, pin, aperture or HWPT stayed with the IOAS. */
+	expect_refs(_metadata, env, r, 0);
+	expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
+	ASSERT_EQ(0, destroy(r->fd, r->ioas));
+	forget(r, r->ioas);
+	/* The device is attached where it was. */
+	ASSERT_EQ(-EBUSY, destroy(r->fd, r->dom[0].hwpt));
+	expect_usable(_metadata, r->fd, r->ioas2, MOCK_APERTURE_START,
+		      MOCK_APERTURE_LAST, pg / 2);
+}
+
+static const struct scenario hwpt_alloc_sc = {
+	.name = "IOMMU_HWPT_ALLOC over mappings",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_hwpt_alloc,
+	.command = do_hwpt_alloc,
+	.verify = check_hwpt_alloc,
+};
+
+/* Into a buffer longer than the mock's struct, prefilled with 0xff. */
+static void prep_hw_info(struct __test_metadata *_metadata,
+			 struct nth_env *env, struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	attach_domain(_metadata, r, r->ioas);
+	memset(r->info, 0xff, sizeof(r->info));
+	r->hw = hw_info_arg(r->dom[0].idev, r->info, sizeof(r->info));
+}
+
+static int do_hw_info(struct nth_env *env, struct run *r)
+{
+	return get_hw_info(r->fd, &r->hw);
+}
+
+static void check_hw_info(struct __test_metadata *_metadata,
+			  struct nth_env *env, struct run *r, int rc)
+{
+	struct iommu_test_hw_info info;
+
+	if (!rc) {
+		memcpy(&info, r->info, sizeof(info));
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, r->hw.out_data_type);
+		ASSERT_EQ(sizeof(info), r->hw.data_len);
+		ASSERT_EQ(0, info.flags);
+		ASSERT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, info.test_reg);
+		ASSERT_TRUE(all_bytes(r->info + sizeof(info),
+				      sizeof(r->info) - sizeof(info), 0));
+	} else {
+		/* Not a byte was written. */
+		ASSERT_TRUE(all_bytes(r->info, sizeof(r->info), 0xff));
+		ASSERT_EQ(sizeof(r->info), r->hw.data_len);
+	}
+	/* The device is as it was: bound and attached. */
+	ASSERT_EQ(-EBUSY, destroy(r->fd, r->dom[0].idev));
+	ASSERT_EQ(-EBUSY, destroy(r->fd, r->dom[0].hwpt));
+}
+
+static const struct scenario hw_info_sc = {
+	.name = "IOMMU_GET_HW_INFO",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_hw_info,
+	.command = do_hw_info,
+	.verify = check_hw_info,
+};
+
+/*
+ * A second device of an IOAS with two mappings, attached to an explicit
+ * HWPT there that no device uses yet.
+ */
+static void prep_mock_domain_hwpt(struct __test_metadata *_metadata,
+				  struct nth_env *env, struct run *r)
+{
+	prep_mock_domain(_metadata, env, r);
+	attach_domain(_metadata, r, r->ioas);
+	r->hwpt = new_hwpt(_metadata, r, r->ioas);
+}
+
+static int do_mock_domain_hwpt(struct nth_env *env, struct run *r)
+{
+	return mock_domain_ids(r->fd, r->hwpt, &r->out_dom);
+}
+
+static void check_mock_domain_hwpt(struct __test_metadata *_metadata,
+				   struct nth_env *env, struct run *r, int rc)
+{
+	struct mock_ids again;
+
+	if (!rc) {
+		ASSERT_EQ(r->hwpt, r->out_dom.hwpt);
+		ASSERT_EQ(lowest_free_id(r), r->out_dom.stdev);
+		hold_mock_ids(_metadata, r, &r->out_dom);
+		ASSERT_EQ(-EBUSY, destroy(r->fd, r->hwpt));
+		ASSERT_EQ(0, destroy(r->fd, r->out_dom.stdev));
+		forget_mock_ids(r, &r->out_dom);
+	} else {
+		/* The next attach gets the lowest ids, and works. */
+		ASSERT_EQ(0, mock_domain_ids(r->fd, r->hwpt, &again));
+		ASSERT_EQ(lowest_free_id(r), again.stdev);
+		ASSERT_EQ(r->hwpt, again.hwpt);
+		hold_mock_ids(_metadata, r, &again);
+		ASSERT_EQ(0, destroy(r->fd, again.stdev));
+		forget_mock_ids(r, &again);
+	}
+	/* The HWPT is as it was: filled, pinning nothing more... */
+	expect_domain_maps(_metadata, env, r, r->hwpt);
+	/* ...and used by no device, so it goes at once. */
+	ASSERT_EQ(0, destroy(r->fd, r->hwpt));
+	forget_explicit(r, r->hwpt);
+	expect_domain_maps(_metadata, env, r, r->dom[0].hwpt);
+	ASSERT_EQ(BUF_LEN, unmap_all(r->fd, r->ioas));
+	expect_refs(_metadata, env, r, 0);
+}
+
+static const struct scenario mock_domain_hwpt_sc = {
+	.name = "IOMMU_TEST_OP_MOCK_DOMAIN onto an explicit HWPT",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_mock_domain_hwpt,
+	.command = do_mock_domain_hwpt,
+	.verify = check_mock_domain_hwpt,
+};
+
+/* A second device of an IOAS, which shares the first one's HWPT. */
+static void prep_mock_domain_shared(struct __test_metadata *_metadata,
+				    struct nth_env *env, struct run *r)
+{
+	prep_mock_domain(_metadata, env, r);
+	attach_domain(_metadata, r, r->ioas);
+}
+
+static void check_mock_domain_shared(struct __test_metadata *_metadata,
+				     struct nth_env *env, struct run *r,
+				     int rc)
+{
+	const struct mock_ids first = r->dom[0];
+
+	if (!rc) {
+		ASSERT_EQ(first.hwpt, r->out_dom.hwpt);
+		ASSERT_EQ(lowest_free_id(r), r->out_dom.stdev);
+		hold_mock_ids(_metadata, r, &r->out_dom);
+		expect_domain_maps(_metadata, env, r, first.hwpt);
+		ASSERT_EQ(0, destroy(r->fd, r->out_dom.stdev));
+		forget_mock_ids(r, &r->out_dom);
+	}
+	expect_domain_maps(_metadata, env, r, first.hwpt);
+	/* It ends with the first device: nothing else kept a hold on it. */
+	ASSERT_EQ(0, destroy(r->fd, first.stdev));
+	forget_mock_ids(r, &first);
+	ASSERT_EQ(-ENOENT, destroy(r->fd, first.hwpt));
+	expect_refs(_metadata, env, r, 0);
+	expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
+	ASSERT_EQ(0, destroy(r->fd, r->ioas));
+	forget(r, r->ioas);
+}
+
+static const struct scenario mock_domain_shared_sc = {
+	.name = "IOMMU_TEST_OP_MOCK_DOMAIN sharing an automatic HWPT",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_mock_domain_shared,
+	.command = do_mock_domain,
+	.verify = check_mock_domain_shared,
+};
+
+/*
+ * dom[0] on the automatic HWPT of ioas, which maps the first half of the
+ * buffer at IOVA_A; ioas2 maps the second half at IOVA_B.  The command
+ * moves the device to ioas2 (out_id).
+ */
+static void prep_replace(struct __test_metadata *_metadata,
+			 struct nth_env *env, struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
+	r->ioas2 = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas2, env->buf + HALF_LEN, HALF_LEN,
+			    IOVA_B));
+	attach_domain(_metadata, r, r->ioas);
+	r->out_id = r->ioas2;
+}
+
+static int do_replace(struct nth_env *env, struct run *r)
+{
+	return mock_domain_replace(r->fd, r->dom[0].stdev, &r->out_id);
+}
+
+/* HWPT @hwpt follows ioas2, not ioas. */
+static void expect_follows_ioas2(struct __test_metadata *_metadata,
+				 struct nth_env *env, struct run *r,
+				 uint32_t hwpt)
+{
+	ASSERT_EQ(0, check_map(r->fd, hwpt, IOVA_B, HALF_LEN,
+			       env->buf + HALF_LEN));
+	ASSERT_EQ(-EINVAL, check_map(r->fd, hwpt, IOVA_A, HALF_LEN,
+				     env->buf));
+}
+
+/* dom[0] is where prep_replace() put it. */
+static void expect_still_on_ioas(struct __test_metadata *_metadata,
+				 struct nth_env *env, struct run *r)
+{
+	ASSERT_EQ(0, check_map(r->fd, r->dom[0].hwpt, IOVA_A, HALF_LEN,
+			       env->buf));
+	ASSERT_EQ(-EINVAL, check_map(r->fd, r->dom[0].hwpt, IOVA_B, HALF_LEN,
+				     env->buf + HALF_LEN));
+	expect_usable(_metadata, r->fd, r->ioas, MOCK_APERTURE_START,
+		      MOCK_APERTURE_LAST, pg / 2);
+}
+
+/* Destroy dom[0]: its automatic HWPT goes with it. */
+static void destroy_first_device(struct __test_metadata *_metadata,
+				 struct run *r)
+{
+	const struct mock_ids dev = r->dom[0];
+
+	ASSERT_EQ(0, destroy(r->fd, dev.stdev));
+	forget_mock_ids(r, &dev);
+	if (!hwpt_is_explicit(r, dev.hwpt))
+		ASSERT_EQ(-ENOENT, destroy(r->fd, dev.hwpt));
+}
+
+static void check_replace_ioas(struct __test_metadata *_metadata,
+			       struct nth_env *env, struct run *r, int rc)
+{
+	const uint32_t old = r->dom[0].hwpt;
+
+	if (!rc) {
+		ASSERT_NE(old, r->out_id);
+		ASSERT_EQ(lowest_free_id(r), r->out_id);
+		moved_to(_metadata, r, 0, r->out_id);
+		/* The old automatic HWPT ended with its only device. */
+		ASSERT_EQ(-ENOENT, destroy(r->fd, old));
+		expect_follows_ioas2(_metadata, env, r, r->out_id);
+		expect_half_refs(_metadata, env, r, 0, 1);
+		expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
+		expect_usable(_metadata, r->fd, r->ioas2, MOCK_APERTURE_START,
+			      MOCK_APERTURE_LAST, pg / 2);
+		ASSERT_EQ(0, destroy(r->fd, r->ioas));
+		forget(r, r->ioas);
+	} else {
+		expect_still_on_ioas(_metadata, env, r);
+		expect_half_refs(_metadata, env, r, 1, 0);
+		/* No HWPT, pin or aperture was left with ioas2. */
+		expect_usable(_metadata, r->fd, r->ioas2, 0, UINT64_MAX, 1);
+		ASSERT_EQ(0, destroy(r->fd, r->ioas2));
+		forget(r, r->ioas2);
+	}
+	destroy_first_device(_metadata, r);
+	expect_refs(_metadata, env, r, 0);
+}
+
+static const struct scenario replace_ioas_sc = {
+	.name = "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE to another IOAS",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_replace,
+	.command = do_replace,
+	.verify = check_replace_ioas,
+};
+
+/* The same, to an explicit HWPT on ioas2 that no device uses. */
+static void prep_replace_hwpt(struct __test_metadata *_metadata,
+			      struct nth_env *env, struct run *r)
+{
+	prep_replace(_metadata, env, r);
+	r->hwpt = new_hwpt(_metadata, r, r->ioas2);
+	r->out_id = r->hwpt;
+}
+
+static void check_replace_hwpt(struct __test_metadata *_metadata,
+			       struct nth_env *env, struct run *r, int rc)
+{
+	const uint32_t old = r->dom[0].hwpt;
+
+	if (!rc) {
+		ASSERT_EQ(r->hwpt, r->out_id);
+		moved_to(_metadata, r, 0, r->hwpt);
+		ASSERT_EQ(-ENOENT, destroy(r->fd, old));
+		ASSERT_EQ(-EBUSY, destroy(r->fd, r->hwpt));
+		expect_half_refs(_metadata, env, r, 0, 1);
+		expect_usable(_metadata, r->fd, r->ioas, 0, UINT64_MAX, 1);
+	} else {
+		expect_still_on_ioas(_metadata, env, r);
+		expect_half_refs(_metadata, env, r, 1, 1);
+	}
+	destroy_first_device(_metadata, r);
+	/* The explicit HWPT is whole, and no failed move kept a hold on it. */
+	expect_follows_ioas2(_metadata, env, r, r->hwpt);
+	ASSERT_EQ(0, destroy(r->fd, r->hwpt));
+	forget_explicit(r, r->hwpt);
+	expect_refs(_metadata, env, r, 0);
+}
+
+static const struct scenario replace_hwpt_sc = {
+	.name = "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE to an explicit HWPT",
+	.mock = true,
+	.prepare = prep_replace_hwpt,
+	.command = do_replace,
+	.verify = check_replace_hwpt,
+};
+
+/*
+ * A pinning access on ioas, which maps the first half of the buffer, with
+ * a pin of it; the command moves the access to ioas2, which maps the
+ * second half.
+ */
+static void prep_access_replace(struct __test_metadata *_metadata,
+				struct nth_env *env, struct run *r)
+{
+	r->ioas = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
+	r->ioas2 = new_ioas(_metadata, r);
+	ASSERT_EQ(0, map_at(r->fd, r->ioas2, env->buf + HALF_LEN, HALF_LEN,
+			    IOVA_B));
+	ASSERT_EQ(0, create_access(r->fd, r->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &r->afd));
+	ASSERT_EQ(0, access_pages(r->fd, r->afd, 0, IOVA_A, HALF_LEN, env->buf,
+				  &r->pin));
+}
+
+static int do_access_replace(struct nth_env *env, struct run *r)
+{
+	return access_replace_ioas(r->fd, r->afd, r->ioas2);
+}
+
+static void check_access_replace(struct __test_metadata *_metadata,
+				 struct nth_env *env, struct run *r, int rc)
+{
+	int unpin;
+
+	if (!rc) {
+		/* Its driver let go of what it pinned through ioas. */
+		ASSERT_EQ(-ENOENT, access_unpin(r->fd, r->afd, r->pin));
+		ASSERT_EQ(0, access_rw(r->fd, r->afd, 0, IOVA_B, HALF_LEN,
+				       env->out));
+		ASSERT_EQ(-ENOENT, access_rw(r->fd, r->afd, 0, IOVA_A, pg,
+					     env->out));
+		expect_half_refs(_metadata, env, r, 0, 1);
+		ASSERT_EQ(-EBUSY, destroy(r->fd, r->ioas2));
+		ASSERT_EQ(0, destroy(r->fd, r->ioas));
+		forget(r, r->ioas);
+	} else {
+		/*
+		 * Its driver is told to unpin before the move is tried, so
+		 * the pin may be gone; the access is on ioas, and works.
+		 */
+		unpin = access_unpin(r->fd, r->afd, r->pin);
+		ASSERT_TRUE(unpin == 0 || unpin == -ENOENT) {
+			TH_LOG("unpin after the failed move: %s",
+			       strerror(-unpin));
+		}
+		ASSERT_EQ(0, access_pages(r->fd, r->afd, 0, IOVA_A, HALF_LEN,
+					  env->buf, &r->pin));
+		ASSERT_EQ(0, access_unpin(r->fd, r->afd, r->pin));
+		ASSERT_EQ(-ENOENT, access_rw(r->fd, r->afd, 0, IOVA_B, pg,
+					     env->out));
+		expect_half_refs(_metadata, env, r, 1, 0);
+		ASSERT_EQ(-EBUSY, destroy(r->fd, r->ioas));
+		ASSERT_EQ(0, destroy(r->fd, r->ioas2));
+		forget(r, r->ioas2);
+	}
+	ASSERT_EQ(0, close(r->afd));
+	r->afd = -1;
+	expect_refs(_metadata, env, r, 0);
+}
+
+static const struct scenario access_replace_sc = {
+	.name = "IOMMU_TEST_OP_ACCESS_REPLACE_IOAS",
+	.mock = true,
+	.allocates = true,
+	.prepare = prep_access_replace,
+	.command = do_access_replace,
+	.verify = check_access_replace,
 };
 
 /* =====================================================================
@@ -1296,6 +1852,41 @@ TEST_F(fail_nth, access_rw_read)
 TEST_F(fail_nth, destroy_mock_device)
 {
 	sweep(_metadata, &self->env, &destroy_device_sc);
+}
+
+TEST_F(fail_nth, hwpt_alloc)
+{
+	sweep(_metadata, &self->env, &hwpt_alloc_sc);
+}
+
+TEST_F(fail_nth, get_hw_info)
+{
+	sweep(_metadata, &self->env, &hw_info_sc);
+}
+
+TEST_F(fail_nth, mock_domain_onto_explicit_hwpt)
+{
+	sweep(_metadata, &self->env, &mock_domain_hwpt_sc);
+}
+
+TEST_F(fail_nth, mock_domain_sharing_auto_hwpt)
+{
+	sweep(_metadata, &self->env, &mock_domain_shared_sc);
+}
+
+TEST_F(fail_nth, mock_domain_replace_ioas)
+{
+	sweep(_metadata, &self->env, &replace_ioas_sc);
+}
+
+TEST_F(fail_nth, mock_domain_replace_hwpt)
+{
+	sweep(_metadata, &self->env, &replace_hwpt_sc);
+}
+
+TEST_F(fail_nth, access_replace_ioas)
+{
+	sweep(_metadata, &self->env, &access_replace_sc);
 }
 
 TEST_HARNESS_MAIN

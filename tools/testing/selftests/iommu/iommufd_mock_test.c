@@ -16,7 +16,15 @@
  *  - reserved IOVAs (ADD_RESERVED) and small pin batches;
  *  - accesses, the interface of emulated devices: pinning pages behind IOVAs
  *    (ACCESS_PAGES), giving them back when user space unmaps, and copying
- *    through IOVAs (ACCESS_RW), byte for byte.
+ *    through IOVAs (ACCESS_RW), byte for byte;
+ *  - device objects: each mock device is bound to the context as a real
+ *    one would be, with an id user space cannot destroy; devices attached
+ *    to one IOAS share its automatic HWPT;
+ *  - IOMMU_GET_HW_INFO and IOMMU_HWPT_ALLOC on mock devices, every refusal
+ *    and the lifetime of an explicit HWPT;
+ *  - moving a mock device to another IOAS or HWPT (MOCK_DOMAIN_REPLACE)
+ *    and an access to another IOAS (ACCESS_REPLACE_IOAS), and what a
+ *    refused move leaves as it was.
  *
  * Each negative case names the exact errno it expects.  The tests skip when
  * the kernel has no /dev/iommu or no IOMMU_TEST_CMD.  Requires a 64-bit
@@ -86,12 +94,14 @@ struct hwpt_set {
 /* =====================================================================
  * An IOAS with zero, one or two mock domains: every map, copy and unmap
  * must reach each domain, checked with MD_CHECK_MAP on each HWPT, and pin
- * the memory once with a domain, not at all without.
+ * the memory once with a domain, not at all without.  Devices attached to
+ * one IOAS share its automatic HWPT, so the second domain is a HWPT made
+ * with IOMMU_HWPT_ALLOC, with a mock device of its own.
  */
 FIXTURE(domain) {
 	int fd;
 	uint32_t ioas;
-	uint32_t stdev[MAX_DOMAINS];
+	struct mock_ids dev[MAX_DOMAINS];
 	struct hwpt_set hw;
 	uint8_t *buf;
 	bool pin_limit_changed;
@@ -121,10 +131,19 @@ FIXTURE_SETUP(domain)
 	SKIP_WITHOUT_MOCK();
 	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas);
 	for (i = 0; i < variant->domains; i++) {
-		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev[i],
-					 &self->hw.id[i]));
+		if (i) {
+			ASSERT_EQ(0, mock_domain_own_hwpt(self->fd, self->ioas,
+							  self->dev[0].idev,
+							  &self->dev[i]));
+		} else {
+			ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas,
+						     &self->dev[i]));
+		}
+		self->hw.id[i] = self->dev[i].hwpt;
 		ASSERT_NE(0, self->hw.id[i]);
 	}
+	if (variant->domains == 2)
+		ASSERT_NE(self->hw.id[0], self->hw.id[1]);
 	self->hw.n = variant->domains;
 	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
 }
@@ -306,7 +325,9 @@ TEST_F(domain, second_map_of_same_memory_pins_twice)
 TEST_F(domain, late_domain_gets_existing_mappings)
 {
 	const uint32_t pins = map_pins(variant->domains);
-	uint32_t stdev, hwpt;
+	struct mock_ids late;
+	uint32_t hwpt;
+	unsigned int i;
 
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 4 * pg,
 			    MOCK_IOVA(0)));
@@ -314,7 +335,19 @@ TEST_F(domain, late_domain_gets_existing_mappings)
 			    MOCK_IOVA(6)));
 	EXPECT_EQ(0, check_refs(self->fd, self->buf, 4 * pg, pins));
 
-	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt));
+	/*
+	 * A new domain: where the IOAS has one, a device attached to it
+	 * would only share it.
+	 */
+	if (variant->domains) {
+		ASSERT_EQ(0, mock_domain_own_hwpt(self->fd, self->ioas,
+						  self->dev[0].idev, &late));
+	} else {
+		ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &late));
+	}
+	hwpt = late.hwpt;
+	for (i = 0; i < self->hw.n; i++)
+		ASSERT_NE(self->hw.id[i], hwpt);
 	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(0), 4 * pg,
 			       self->buf));
 	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(6), 2 * pg,
@@ -339,7 +372,11 @@ TEST_F(domain, late_domain_gets_existing_mappings)
 	 * Taking it away again leaves the IOAS and the other domains be; if
 	 * it was the only one, the pins go with it.
 	 */
-	ASSERT_EQ(0, destroy(self->fd, stdev));
+	ASSERT_EQ(0, destroy(self->fd, late.stdev));
+	if (variant->domains)
+		ASSERT_EQ(0, destroy(self->fd, hwpt));
+	EXPECT_EQ(-ENOENT, check_map(self->fd, hwpt, MOCK_IOVA(0), 4 * pg,
+				     self->buf));
 	EXPECT_EQ(0, check_map_all(self->fd, &self->hw, MOCK_IOVA(0), 4 * pg,
 				   self->buf, 0));
 	EXPECT_EQ(0, check_refs(self->fd, self->buf, 4 * pg, pins));
@@ -456,8 +493,9 @@ TEST_F(domain, small_pin_batches_map_everything)
 	if (!variant->domains) {
 		/* Nothing pinned yet: the first domain pins, in batches. */
 		EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_LEN, 0));
-		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev[0],
-					 &self->hw.id[0]));
+		ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas,
+					     &self->dev[0]));
+		self->hw.id[0] = self->dev[0].hwpt;
 		self->hw.n = 1;
 	}
 	EXPECT_EQ(0, check_map_all(self->fd, &self->hw, MOCK_IOVA(0), BUF_LEN,
@@ -750,6 +788,160 @@ TEST_F(mock, create_access_with_unknown_flags_is_eopnotsupp)
 				MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |
 					1U << 31, &afd));
 	/* No access was left attached: the IOAS can go. */
+	EXPECT_EQ(0, destroy(self->fd, self->ioas));
+}
+
+TEST_F(mock, device_objects_have_ids_of_their_own)
+{
+	struct mock_ids a, b;
+
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &a));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &b));
+	EXPECT_NE(0, a.idev);
+	EXPECT_NE(0, b.idev);
+	EXPECT_NE(a.idev, b.idev);
+	EXPECT_NE(a.idev, a.stdev);
+	EXPECT_NE(a.idev, a.hwpt);
+	EXPECT_NE(a.idev, b.stdev);
+	EXPECT_NE(b.idev, b.stdev);
+	EXPECT_NE(self->ioas, a.idev);
+	EXPECT_NE(self->ioas, b.idev);
+}
+
+TEST_F(mock, destroy_of_device_object_is_ebusy)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+	struct mock_ids ids;
+
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &ids));
+	/* Its driver, the mock, holds it while the device is bound. */
+	EXPECT_EQ(-EBUSY, destroy(self->fd, ids.idev));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, ids.idev));
+
+	/* The refusal changed nothing: the device is bound and attached. */
+	arg = hw_info_arg(ids.idev, &info, sizeof(info));
+	EXPECT_EQ(0, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(0, check_map(self->fd, ids.hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, ids.hwpt));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+}
+
+TEST_F(mock, destroying_mock_device_ends_device_object)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+	struct mock_ids a, b;
+	uint32_t hwpt;
+
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &a));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &b));
+	ASSERT_EQ(0, destroy(self->fd, a.stdev));
+
+	EXPECT_EQ(-ENOENT, destroy(self->fd, a.idev));
+	arg = hw_info_arg(a.idev, &info, sizeof(info));
+	EXPECT_EQ(-ENOENT, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, a.idev, self->ioas, &hwpt));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, a.stdev));
+
+	/* The other device is still there, and so is the HWPT it uses. */
+	arg = hw_info_arg(b.idev, &info, sizeof(info));
+	EXPECT_EQ(0, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, b.idev));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, b.hwpt));
+}
+
+TEST_F(mock, devices_on_one_ioas_share_its_hwpt)
+{
+	struct mock_ids a, b;
+
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &a));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &b));
+	/* One automatic HWPT, one domain, one pin. */
+	EXPECT_EQ(a.hwpt, b.hwpt);
+	EXPECT_NE(a.stdev, b.stdev);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+
+	/* The HWPT stays as long as one of them uses it. */
+	ASSERT_EQ(0, destroy(self->fd, a.stdev));
+	EXPECT_EQ(0, check_map(self->fd, b.hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, b.hwpt));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, self->ioas));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf + 4 * pg, pg,
+			    MOCK_IOVA(4)));
+	EXPECT_EQ(0, check_map(self->fd, b.hwpt, MOCK_IOVA(4), pg,
+			       self->buf + 4 * pg));
+
+	/* With the last one it ends, and lets the IOAS go. */
+	ASSERT_EQ(0, destroy(self->fd, b.stdev));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, b.hwpt));
+	EXPECT_EQ(-ENOENT, check_map(self->fd, b.hwpt, MOCK_IOVA(0), 2 * pg,
+				     self->buf));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 5 * pg, 0));
+	expect_usable(_metadata, self->fd, self->ioas, 0, UINT64_MAX, 1);
+	EXPECT_EQ(0, destroy(self->fd, self->ioas));
+}
+
+TEST_F(mock, explicit_hwpt_is_not_shared_automatically)
+{
+	struct mock_ids a, b;
+	uint32_t other, hwpt;
+
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			    MOCK_IOVA(0)));
+	/* The device the HWPT is made for is attached elsewhere. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, other, &a));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, a.idev, self->ioas, &hwpt));
+
+	/* An attach to the IOAS only reuses a HWPT made for an attach. */
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &b));
+	EXPECT_NE(hwpt, b.hwpt);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(0, check_map(self->fd, b.hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+	/* Nobody uses the explicit one: it goes on request. */
+	EXPECT_EQ(0, destroy(self->fd, hwpt));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, b.hwpt));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+}
+
+TEST_F(mock, mock_domain_flags_take_only_no_dirty)
+{
+	const uint32_t refused[] = {
+		MOCK_FLAGS_DEVICE_HUGE_IOVA,
+		MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA,
+		1 << 2,
+		1U << 31,
+	};
+	struct mock_ids ids, none;
+	size_t i;
+
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas,
+				       MOCK_FLAGS_DEVICE_NO_DIRTY, &ids));
+	EXPECT_NE(0, ids.stdev);
+	EXPECT_NE(0, ids.idev);
+	EXPECT_EQ(0, check_map(self->fd, ids.hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	for (i = 0; i < ARRAY_SIZE(refused); i++)
+		EXPECT_EQ(-EINVAL, mock_domain_flags(self->fd, self->ioas,
+						     refused[i], &none));
+
+	/* The refusals left no device and no HWPT behind. */
+	ASSERT_EQ(0, destroy(self->fd, ids.stdev));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, ids.hwpt));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 0));
 	EXPECT_EQ(0, destroy(self->fd, self->ioas));
 }
 
@@ -1270,6 +1462,957 @@ TEST_F(rw, gone_memory_is_efault)
 	EXPECT_EQ(-EFAULT, access_rw(self->fd, self->afd, MOCK_ACCESS_RW_WRITE,
 				     MOCK_IOVA(0), 16, self->scratch));
 	EXPECT_EQ(pg, unmap_all(self->fd, self->ioas));
+}
+
+/* =====================================================================
+ * Leak checks at the end of a test: closing the iommufd ends every object
+ * on it, and then nothing of the test's memory may stay pinned or charged.
+ */
+
+/* Close *fd, open a new iommufd in its place, and check through it. */
+static void expect_all_released(struct __test_metadata *_metadata, int *fd,
+				const uint8_t *buf, size_t len, long vmpin)
+{
+	ASSERT_EQ(0, close(*fd));
+	*fd = open_iommufd();
+	ASSERT_LE(0, *fd);
+	EXPECT_EQ(0, check_refs(*fd, buf, len, 0));
+	EXPECT_EQ(vmpin, vmpin_kb());
+}
+
+/* No object with an id in [1, top] exists on @fd. */
+static void expect_no_objects(struct __test_metadata *_metadata, int fd,
+			      uint32_t top)
+{
+	uint32_t id;
+
+	for (id = 1; id <= top; id++)
+		EXPECT_EQ(-ENOENT, destroy(fd, id)) {
+			TH_LOG("object %u is left", id);
+		}
+}
+
+/* =====================================================================
+ * IOMMU_GET_HW_INFO on a mock device: the mock IOMMU reports struct
+ * iommu_test_hw_info, type IOMMU_HW_INFO_TYPE_SELFTEST, and the kernel
+ * fills as much of the user's buffer as it holds, zeroing the rest.
+ */
+FIXTURE(hw_info) {
+	int fd;
+	uint32_t ioas;
+	struct mock_ids dev;
+};
+
+FIXTURE_SETUP(hw_info)
+{
+	self->fd = -1;
+	SKIP_WITHOUT_MOCK();
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas);
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &self->dev));
+}
+
+FIXTURE_TEARDOWN(hw_info)
+{
+	teardown_iommufd_buf(self->fd, NULL, 0);
+}
+
+/* What the mock IOMMU reports, byte for byte. */
+static const struct iommu_test_hw_info mock_info = {
+	.flags = 0,
+	.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL,
+};
+
+/* The version of struct iommu_hw_info without out_capabilities. */
+#define HW_INFO_SIZE_V1		offsetofend(struct iommu_hw_info, __reserved)
+
+TEST_F(hw_info, exact_buffer_gets_the_mock_data)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+
+	memset(&info, 0xff, sizeof(info));
+	arg = hw_info_arg(self->dev.idev, &info, sizeof(info));
+	/* Outputs, so that a field left unwritten shows. */
+	arg.out_data_type = 0xffffffff;
+	arg.out_max_pasid_log2 = 0xff;
+	arg.out_capabilities = UINT64_MAX;
+	ASSERT_EQ(0, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, arg.out_data_type);
+	EXPECT_EQ(sizeof(info), arg.data_len);
+	EXPECT_EQ(0, arg.out_capabilities);
+	EXPECT_EQ(0, arg.out_max_pasid_log2);
+	EXPECT_EQ(0, info.flags);
+	EXPECT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, info.test_reg);
+}
+
+TEST_F(hw_info, zero_length_asks_for_the_length)
+{
+	struct iommu_hw_info arg;
+	uint8_t canary[16];
+
+	arg = hw_info_arg(self->dev.idev, NULL, 0);
+	ASSERT_EQ(0, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(sizeof(struct iommu_test_hw_info), arg.data_len);
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, arg.out_data_type);
+	EXPECT_EQ(0, arg.out_capabilities);
+
+	/* With a buffer but no length, the buffer is not touched. */
+	memset(canary, 0xff, sizeof(canary));
+	arg = hw_info_arg(self->dev.idev, canary, 0);
+	ASSERT_EQ(0, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(sizeof(struct iommu_test_hw_info), arg.data_len);
+	EXPECT_TRUE(all_bytes(canary, sizeof(canary), 0xff));
+}
+
+TEST_F(hw_info, larger_buffer_is_zero_filled)
+{
+	struct {
+		struct iommu_test_hw_info info;
+		uint8_t tail[24];
+	} big;
+	struct iommu_hw_info arg;
+
+	memset(&big, 0xff, sizeof(big));
+	arg = hw_info_arg(self->dev.idev, &big, sizeof(big));
+	ASSERT_EQ(0, get_hw_info(self->fd, &arg));
+	/* The length of the kernel's struct, not of the buffer. */
+	EXPECT_EQ(sizeof(big.info), arg.data_len);
+	EXPECT_EQ(0, memcmp(&big.info, &mock_info, sizeof(mock_info)));
+	EXPECT_TRUE(all_bytes(big.tail, sizeof(big.tail), 0));
+}
+
+TEST_F(hw_info, smaller_buffer_gets_its_part_only)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+	uint32_t len;
+
+	/* Only flags, as an older program's struct would have it. */
+	memset(&info, 0xff, sizeof(info));
+	arg = hw_info_arg(self->dev.idev, &info,
+			  offsetofend(struct iommu_test_hw_info, flags));
+	ASSERT_EQ(0, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(sizeof(info), arg.data_len);
+	EXPECT_EQ(0, info.flags);
+	EXPECT_EQ(0xffffffff, info.test_reg);
+
+	/* Every shorter length: its bytes written, not one more. */
+	for (len = 1; len < sizeof(info); len++) {
+		memset(&info, 0xff, sizeof(info));
+		arg = hw_info_arg(self->dev.idev, &info, len);
+		ASSERT_EQ(0, get_hw_info(self->fd, &arg));
+		EXPECT_EQ(sizeof(info), arg.data_len);
+		EXPECT_EQ(0, memcmp(&info, &mock_info, len));
+		EXPECT_TRUE(all_bytes((uint8_t *)&info + len,
+				      sizeof(info) - len, 0xff));
+	}
+}
+
+TEST_F(hw_info, bad_user_buffer_is_efault)
+{
+	const size_t len = sizeof(struct iommu_test_hw_info);
+	struct iommu_hw_info arg;
+	uint8_t *two;
+
+	/* The second page of two is gone. */
+	two = alloc_buf(2 * pg, 0);
+	ASSERT_NE(NULL, two);
+	ASSERT_EQ(0, munmap(two + pg, pg));
+
+	arg = hw_info_arg(self->dev.idev, NULL, len);
+	EXPECT_EQ(-EFAULT, get_hw_info(self->fd, &arg));
+	arg = hw_info_arg(self->dev.idev, two + pg, len);
+	EXPECT_EQ(-EFAULT, get_hw_info(self->fd, &arg));
+	/* The struct fits before the hole, but its zeroed tail does not. */
+	arg = hw_info_arg(self->dev.idev, two + pg - len, 2 * len);
+	EXPECT_EQ(-EFAULT, get_hw_info(self->fd, &arg));
+	arg = hw_info_arg(self->dev.idev, two + pg - len, len);
+	ASSERT_EQ(0, get_hw_info(self->fd, &arg));
+	EXPECT_EQ(0, memcmp(two + pg - len, &mock_info, len));
+	munmap(two, pg);
+}
+
+TEST_F(hw_info, any_flag_is_eopnotsupp)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+	unsigned int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		memset(&info, 0xff, sizeof(info));
+		arg = hw_info_arg(self->dev.idev, &info, sizeof(info));
+		arg.flags = 1U << bit;
+		EXPECT_EQ(-EOPNOTSUPP, get_hw_info(self->fd, &arg)) {
+			TH_LOG("flag bit %u", bit);
+		}
+		EXPECT_TRUE(all_bytes((uint8_t *)&info, sizeof(info), 0xff));
+	}
+}
+
+TEST_F(hw_info, reserved_bytes_are_eopnotsupp)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(arg.__reserved); i++) {
+		memset(&info, 0xff, sizeof(info));
+		arg = hw_info_arg(self->dev.idev, &info, sizeof(info));
+		arg.__reserved[i] = 0x80;
+		EXPECT_EQ(-EOPNOTSUPP, get_hw_info(self->fd, &arg)) {
+			TH_LOG("__reserved[%u]", i);
+		}
+		arg.__reserved[i] = 1;
+		EXPECT_EQ(-EOPNOTSUPP, get_hw_info(self->fd, &arg));
+		EXPECT_TRUE(all_bytes((uint8_t *)&info, sizeof(info), 0xff));
+	}
+}
+
+TEST_F(hw_info, unknown_device_is_enoent)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+	struct mock_ids gone;
+
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &gone));
+	ASSERT_EQ(0, destroy(self->fd, gone.stdev));
+
+	arg = hw_info_arg(NO_SUCH_ID, &info, sizeof(info));
+	EXPECT_EQ(-ENOENT, get_hw_info(self->fd, &arg));
+	arg = hw_info_arg(0, &info, sizeof(info));
+	EXPECT_EQ(-ENOENT, get_hw_info(self->fd, &arg));
+	arg = hw_info_arg(gone.idev, &info, sizeof(info));
+	EXPECT_EQ(-ENOENT, get_hw_info(self->fd, &arg));
+}
+
+TEST_F(hw_info, object_that_is_no_device_is_enoent)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info arg;
+
+	arg = hw_info_arg(self->ioas, &info, sizeof(info));
+	EXPECT_EQ(-ENOENT, get_hw_info(self->fd, &arg));
+	arg = hw_info_arg(self->dev.hwpt, &info, sizeof(info));
+	EXPECT_EQ(-ENOENT, get_hw_info(self->fd, &arg));
+	/* The mock device is an object of the test, not a device object. */
+	arg = hw_info_arg(self->dev.stdev, &info, sizeof(info));
+	EXPECT_EQ(-ENOENT, get_hw_info(self->fd, &arg));
+}
+
+TEST_F(hw_info, size_rules)
+{
+	struct {
+		struct iommu_hw_info arg;
+		uint64_t future;
+	} ext;
+	struct iommu_test_hw_info info;
+
+	ASSERT_EQ(32, HW_INFO_SIZE_V1);
+	ext.arg = hw_info_arg(self->dev.idev, &info, sizeof(info));
+	ext.future = 0;
+	ext.arg.size = HW_INFO_SIZE_V1 - 1;
+	EXPECT_EQ(-EINVAL, get_hw_info(self->fd, &ext.arg));
+	ext.arg.size = 0;
+	EXPECT_EQ(-EINVAL, get_hw_info(self->fd, &ext.arg));
+
+	/* The first version works, and gets no out_capabilities back. */
+	memset(&info, 0xff, sizeof(info));
+	ext.arg.size = HW_INFO_SIZE_V1;
+	ext.arg.out_capabilities = 0x1234;
+	ASSERT_EQ(0, get_hw_info(self->fd, &ext.arg));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, ext.arg.out_data_type);
+	EXPECT_EQ(sizeof(info), ext.arg.data_len);
+	EXPECT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, info.test_reg);
+	EXPECT_EQ(0x1234, ext.arg.out_capabilities);
+
+	/* A longer struct: its tail must be zero. */
+	ext.arg.size = sizeof(ext);
+	ext.arg.data_len = sizeof(info);
+	ext.future = 1;
+	EXPECT_EQ(-E2BIG, get_hw_info(self->fd, &ext.arg));
+	ext.future = 0;
+	EXPECT_EQ(0, get_hw_info(self->fd, &ext.arg));
+	EXPECT_EQ(0, ext.arg.out_capabilities);
+}
+
+/* =====================================================================
+ * IOMMU_HWPT_ALLOC: a HWPT made explicitly, for a bound device, following
+ * an IOAS.  This kernel has no nesting, dirty tracking or fault queues, so
+ * any flag or driver data is refused.  A mock device on the IOAS provides
+ * the device object.
+ */
+FIXTURE(hwpt_alloc) {
+	int fd;
+	uint32_t ioas;
+	struct mock_ids dev;
+	uint8_t *buf;
+	long vmpin;
+};
+
+FIXTURE_SETUP(hwpt_alloc)
+{
+	self->fd = -1;
+	SKIP_WITHOUT_MOCK();
+	self->vmpin = vmpin_kb();
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas);
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas, &self->dev));
+	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
+}
+
+FIXTURE_TEARDOWN(hwpt_alloc)
+{
+	teardown_iommufd_buf(self->fd, self->buf, BUF_LEN);
+}
+
+/*
+ * A refused IOMMU_HWPT_ALLOC made nothing: once the mock device is gone
+ * the IOAS is free, and no object is left.
+ */
+static void expect_no_hwpt_made(struct __test_metadata *_metadata, int fd,
+				uint32_t ioas, const struct mock_ids *dev)
+{
+	ASSERT_EQ(0, destroy(fd, dev->stdev));
+	EXPECT_EQ(-ENOENT, destroy(fd, dev->hwpt));
+	EXPECT_EQ(0, destroy(fd, ioas));
+	expect_no_objects(_metadata, fd, 16);
+}
+
+TEST_F(hwpt_alloc, any_flag_is_eopnotsupp)
+{
+	struct iommu_hwpt_alloc arg;
+	unsigned int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
+		arg.flags = 1U << bit;
+		arg.out_hwpt_id = NO_SUCH_ID;
+		EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg)) {
+			TH_LOG("flag bit %u", bit);
+		}
+		EXPECT_EQ(NO_SUCH_ID, arg.out_hwpt_id);
+	}
+	/* The named ones, together. */
+	arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
+	arg.flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+		    IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+		    IOMMU_HWPT_FAULT_ID_VALID;
+	EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, data_without_type_is_einval)
+{
+	struct iommu_hwpt_alloc arg;
+	uint8_t data[16] = {};
+
+	arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
+	arg.data_type = IOMMU_HWPT_DATA_NONE;
+	arg.data_len = sizeof(data);
+	arg.data_uptr = (uintptr_t)data;
+	EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	arg.data_uptr = 0;
+	EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, type_without_data_is_einval)
+{
+	const uint32_t types[] = { 1, 2, 0xdead, UINT32_MAX };
+	struct iommu_hwpt_alloc arg;
+	uint8_t data[16] = {};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
+		arg.data_type = types[i];
+		EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+		arg.data_uptr = (uintptr_t)data;
+		EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	}
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, typed_data_is_eopnotsupp)
+{
+	const uint32_t types[] = { 1, 2, 0xdead, UINT32_MAX };
+	struct iommu_hwpt_alloc arg;
+	uint8_t data[16] = {};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
+		arg.data_type = types[i];
+		arg.data_len = sizeof(data);
+		arg.data_uptr = (uintptr_t)data;
+		EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	}
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, reserved_fields_are_eopnotsupp)
+{
+	struct iommu_hwpt_alloc arg;
+
+	arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
+	arg.__reserved = 1;
+	EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	arg.__reserved = 1U << 31;
+	EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
+	arg.__reserved2 = 1;
+	EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	arg.__reserved2 = 1U << 31;
+	EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, unknown_ids_are_enoent)
+{
+	uint32_t hwpt, gone;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &gone));
+	ASSERT_EQ(0, destroy(self->fd, gone));
+
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, NO_SUCH_ID, self->ioas,
+				      &hwpt));
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, 0, self->ioas, &hwpt));
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, self->dev.idev, NO_SUCH_ID,
+				      &hwpt));
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, self->dev.idev, 0, &hwpt));
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, self->dev.idev, gone, &hwpt));
+	/* dev_id must be a device object. */
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, self->ioas, self->ioas,
+				      &hwpt));
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, self->dev.stdev, self->ioas,
+				      &hwpt));
+	EXPECT_EQ(-ENOENT, hwpt_alloc(self->fd, self->dev.hwpt, self->ioas,
+				      &hwpt));
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, device_as_pt_is_einval)
+{
+	uint32_t hwpt;
+
+	EXPECT_EQ(-EINVAL, hwpt_alloc(self->fd, self->dev.idev,
+				      self->dev.idev, &hwpt));
+	EXPECT_EQ(-EINVAL, hwpt_alloc(self->fd, self->dev.idev,
+				      self->dev.stdev, &hwpt));
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, hwpt_as_pt_is_eopnotsupp)
+{
+	uint32_t hwpt, nested;
+
+	/* Nesting: neither in an automatic HWPT nor in an explicit one. */
+	EXPECT_EQ(-EOPNOTSUPP, hwpt_alloc(self->fd, self->dev.idev,
+					  self->dev.hwpt, &nested));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev, self->ioas, &hwpt));
+	EXPECT_EQ(-EOPNOTSUPP, hwpt_alloc(self->fd, self->dev.idev, hwpt,
+					  &nested));
+	ASSERT_EQ(0, destroy(self->fd, hwpt));
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+}
+
+TEST_F(hwpt_alloc, new_hwpt_maps_what_the_ioas_maps)
+{
+	struct mock_ids ids;
+	uint32_t hwpt;
+
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, 2 * pg,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev, self->ioas, &hwpt));
+	EXPECT_NE(0, hwpt);
+	EXPECT_NE(self->dev.hwpt, hwpt);
+	EXPECT_NE(self->dev.idev, hwpt);
+	EXPECT_NE(self->ioas, hwpt);
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf + 4 * pg, 2 * pg,
+			    MOCK_IOVA(4)));
+
+	/* Filled when made and kept in step, before any device uses it. */
+	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(4), 2 * pg,
+			       self->buf + 4 * pg));
+
+	/* A device attached to it uses it, and no other. */
+	ASSERT_EQ(0, mock_domain_ids(self->fd, hwpt, &ids));
+	EXPECT_EQ(hwpt, ids.hwpt);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(4), 2 * pg,
+			       self->buf + 4 * pg));
+	/* Two domains, one pin per mapping. */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 4 * pg, 2 * pg, 1));
+
+	/* An unmap leaves both domains. */
+	ASSERT_EQ(2 * pg, unmap(self->fd, self->ioas, MOCK_IOVA(0), 2 * pg));
+	EXPECT_EQ(-EINVAL, check_map(self->fd, hwpt, MOCK_IOVA(0), 2 * pg,
+				     self->buf));
+	EXPECT_EQ(-EINVAL, check_map(self->fd, self->dev.hwpt, MOCK_IOVA(0),
+				     2 * pg, self->buf));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 0));
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+TEST_F(hwpt_alloc, hwpt_of_domainless_ioas_pins_it)
+{
+	uint32_t other, hwpt;
+
+	/* The device need not be attached to the IOAS the HWPT follows. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, map_at(self->fd, other, self->buf, 2 * pg, MOCK_IOVA(0)));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 0));
+	expect_usable(_metadata, self->fd, other, 0, UINT64_MAX, 1);
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev, other, &hwpt));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+	/* Its domain's aperture and IO page size apply to the IOAS. */
+	expect_usable(_metadata, self->fd, other, APERTURE_START,
+		      APERTURE_LAST, pg / 2);
+
+	ASSERT_EQ(0, destroy(self->fd, hwpt));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 0));
+	expect_usable(_metadata, self->fd, other, 0, UINT64_MAX, 1);
+	EXPECT_EQ(0, destroy(self->fd, other));
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+TEST_F(hwpt_alloc, hwpt_lifetime)
+{
+	struct mock_ids ids;
+	uint32_t other, hwpt;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, map_at(self->fd, other, self->buf, 2 * pg, MOCK_IOVA(0)));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev, other, &hwpt));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, hwpt, &ids));
+	ASSERT_EQ(hwpt, ids.hwpt);
+
+	EXPECT_EQ(-EBUSY, destroy(self->fd, hwpt));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, other));
+	ASSERT_EQ(0, destroy(self->fd, ids.stdev));
+	/* Unlike an automatic HWPT, it outlives its last device... */
+	EXPECT_EQ(0, check_map(self->fd, hwpt, MOCK_IOVA(0), 2 * pg,
+			       self->buf));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 1));
+	/* ... and keeps its IOAS until it is destroyed. */
+	EXPECT_EQ(-EBUSY, destroy(self->fd, other));
+	ASSERT_EQ(0, destroy(self->fd, hwpt));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, hwpt));
+	EXPECT_EQ(-ENOENT, check_map(self->fd, hwpt, MOCK_IOVA(0), 2 * pg,
+				     self->buf));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 2 * pg, 0));
+	EXPECT_EQ(0, destroy(self->fd, other));
+	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+/* =====================================================================
+ * IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: a mock device moves from IOAS A (its
+ * automatic HWPT) to IOAS B or to a HWPT, without being detached.  A and B
+ * map different memory at the same IOVA, so that MD_CHECK_MAP tells which
+ * one a HWPT follows.
+ */
+#define A_MEM(self)	((self)->buf)
+#define B_MEM(self)	((self)->buf + 4 * pg)
+#define AB_LEN		(2 * pg)
+
+FIXTURE(replace) {
+	int fd;
+	uint32_t ioas_a;
+	uint32_t ioas_b;
+	struct mock_ids dev;
+	uint8_t *buf;
+	long vmpin;
+};
+
+FIXTURE_SETUP(replace)
+{
+	self->fd = -1;
+	SKIP_WITHOUT_MOCK();
+	self->vmpin = vmpin_kb();
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas_a);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_b));
+	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
+	ASSERT_EQ(0, map_at(self->fd, self->ioas_a, A_MEM(self), AB_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas_b, B_MEM(self), AB_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, self->ioas_a, &self->dev));
+}
+
+FIXTURE_TEARDOWN(replace)
+{
+	teardown_iommufd_buf(self->fd, self->buf, BUF_LEN);
+}
+
+/* The device is where the fixture put it, as it was. */
+static void expect_still_on_a(struct __test_metadata *_metadata, int fd,
+			      const struct mock_ids *dev, const uint8_t *a,
+			      const uint8_t *b, uint32_t ioas_a)
+{
+	EXPECT_EQ(0, check_map(fd, dev->hwpt, MOCK_IOVA(0), AB_LEN, a));
+	EXPECT_EQ(-EINVAL, check_map(fd, dev->hwpt, MOCK_IOVA(0), AB_LEN, b));
+	EXPECT_EQ(-EBUSY, destroy(fd, dev->hwpt));
+	EXPECT_EQ(-EBUSY, destroy(fd, ioas_a));
+	EXPECT_EQ(0, check_refs(fd, a, AB_LEN, 1));
+	EXPECT_EQ(0, check_refs(fd, b, AB_LEN, 0));
+}
+
+TEST_F(replace, to_another_ioas)
+{
+	uint32_t pt = self->ioas_b;
+
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev, &pt));
+	EXPECT_NE(self->dev.hwpt, pt);
+	EXPECT_NE(self->ioas_b, pt);
+	EXPECT_EQ(0, check_map(self->fd, pt, MOCK_IOVA(0), AB_LEN,
+			       B_MEM(self)));
+	EXPECT_EQ(-EINVAL, check_map(self->fd, pt, MOCK_IOVA(0), AB_LEN,
+				     A_MEM(self)));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, pt));
+
+	/* A's automatic HWPT ended with its only device, and its pins. */
+	EXPECT_EQ(-ENOENT, destroy(self->fd, self->dev.hwpt));
+	EXPECT_EQ(-ENOENT, check_map(self->fd, self->dev.hwpt, MOCK_IOVA(0),
+				     AB_LEN, A_MEM(self)));
+	EXPECT_EQ(0, check_refs(self->fd, A_MEM(self), AB_LEN, 0));
+	EXPECT_EQ(0, check_refs(self->fd, B_MEM(self), AB_LEN, 1));
+	expect_usable(_metadata, self->fd, self->ioas_a, 0, UINT64_MAX, 1);
+	expect_usable(_metadata, self->fd, self->ioas_b, APERTURE_START,
+		      APERTURE_LAST, pg / 2);
+
+	/* B's mappings reach the device's new domain from now on. */
+	ASSERT_EQ(0, map_at(self->fd, self->ioas_b, self->buf + 8 * pg, pg,
+			    MOCK_IOVA(8)));
+	EXPECT_EQ(0, check_map(self->fd, pt, MOCK_IOVA(8), pg,
+			       self->buf + 8 * pg));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas_a, self->buf + 10 * pg, pg,
+			    MOCK_IOVA(10)));
+	EXPECT_EQ(-EINVAL, check_map(self->fd, pt, MOCK_IOVA(10), pg,
+				     self->buf + 10 * pg));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 10 * pg, pg, 0));
+
+	EXPECT_EQ(-EBUSY, destroy(self->fd, self->ioas_b));
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_a));
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+TEST_F(replace, with_what_is_attached_changes_nothing)
+{
+	uint32_t pt = self->ioas_a;
+
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev, &pt));
+	EXPECT_EQ(self->dev.hwpt, pt);
+	expect_still_on_a(_metadata, self->fd, &self->dev, A_MEM(self),
+			  B_MEM(self), self->ioas_a);
+
+	pt = self->dev.hwpt;
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev, &pt));
+	EXPECT_EQ(self->dev.hwpt, pt);
+	expect_still_on_a(_metadata, self->fd, &self->dev, A_MEM(self),
+			  B_MEM(self), self->ioas_a);
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+}
+
+TEST_F(replace, to_explicit_hwpts)
+{
+	uint32_t hb, hb2, pt;
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev, self->ioas_b, &hb));
+	pt = hb;
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev, &pt));
+	EXPECT_EQ(hb, pt);
+	EXPECT_EQ(0, check_map(self->fd, hb, MOCK_IOVA(0), AB_LEN,
+			       B_MEM(self)));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, self->dev.hwpt));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, hb));
+	EXPECT_EQ(0, check_refs(self->fd, A_MEM(self), AB_LEN, 0));
+	EXPECT_EQ(0, check_refs(self->fd, B_MEM(self), AB_LEN, 1));
+
+	/* From one explicit HWPT to another: the first one stays. */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev.idev, self->ioas_b, &hb2));
+	pt = hb2;
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev, &pt));
+	EXPECT_EQ(hb2, pt);
+	EXPECT_EQ(-EBUSY, destroy(self->fd, hb2));
+	EXPECT_EQ(0, check_map(self->fd, hb, MOCK_IOVA(0), AB_LEN,
+			       B_MEM(self)));
+	EXPECT_EQ(0, destroy(self->fd, hb));
+
+	/* Back to A: a new automatic HWPT there, and B's is free. */
+	pt = self->ioas_a;
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->dev.stdev, &pt));
+	EXPECT_NE(hb2, pt);
+	EXPECT_EQ(0, check_map(self->fd, pt, MOCK_IOVA(0), AB_LEN,
+			       A_MEM(self)));
+	EXPECT_EQ(0, check_refs(self->fd, A_MEM(self), AB_LEN, 1));
+	EXPECT_EQ(0, check_refs(self->fd, B_MEM(self), AB_LEN, 1));
+	EXPECT_EQ(0, destroy(self->fd, hb2));
+	EXPECT_EQ(0, check_refs(self->fd, B_MEM(self), AB_LEN, 0));
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+TEST_F(replace, to_unknown_id_is_enoent)
+{
+	uint32_t gone, pt;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &gone));
+	ASSERT_EQ(0, destroy(self->fd, gone));
+
+	pt = NO_SUCH_ID;
+	EXPECT_EQ(-ENOENT, mock_domain_replace(self->fd, self->dev.stdev,
+					       &pt));
+	pt = gone;
+	EXPECT_EQ(-ENOENT, mock_domain_replace(self->fd, self->dev.stdev,
+					       &pt));
+	pt = 0;
+	EXPECT_EQ(-ENOENT, mock_domain_replace(self->fd, self->dev.stdev,
+					       &pt));
+	expect_still_on_a(_metadata, self->fd, &self->dev, A_MEM(self),
+			  B_MEM(self), self->ioas_a);
+	/* Nothing was attached to B on the way. */
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+}
+
+TEST_F(replace, to_device_id_is_einval)
+{
+	uint32_t pt;
+
+	pt = self->dev.idev;
+	EXPECT_EQ(-EINVAL, mock_domain_replace(self->fd, self->dev.stdev,
+					       &pt));
+	pt = self->dev.stdev;
+	EXPECT_EQ(-EINVAL, mock_domain_replace(self->fd, self->dev.stdev,
+					       &pt));
+	expect_still_on_a(_metadata, self->fd, &self->dev, A_MEM(self),
+			  B_MEM(self), self->ioas_a);
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+}
+
+TEST_F(replace, of_what_is_no_mock_device_is_enoent)
+{
+	uint32_t pt;
+
+	pt = self->ioas_b;
+	EXPECT_EQ(-ENOENT, mock_domain_replace(self->fd, NO_SUCH_ID, &pt));
+	pt = self->ioas_b;
+	EXPECT_EQ(-ENOENT, mock_domain_replace(self->fd, self->dev.idev,
+					       &pt));
+	pt = self->ioas_b;
+	EXPECT_EQ(-ENOENT, mock_domain_replace(self->fd, self->ioas_a, &pt));
+	expect_still_on_a(_metadata, self->fd, &self->dev, A_MEM(self),
+			  B_MEM(self), self->ioas_a);
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+}
+
+TEST_F(replace, refused_by_new_ioas_keeps_old_hwpt)
+{
+	uint32_t pt = self->ioas_b;
+
+	/* B maps an IOVA the mock domain cannot translate. */
+	ASSERT_EQ(0, map_at(self->fd, self->ioas_b, self->buf + 8 * pg, pg,
+			    PLAIN_IOVA));
+	EXPECT_EQ(-EADDRINUSE, mock_domain_replace(self->fd, self->dev.stdev,
+						   &pt));
+	expect_still_on_a(_metadata, self->fd, &self->dev, A_MEM(self),
+			  B_MEM(self), self->ioas_a);
+	/* No domain, pin or reservation stayed with B. */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 8 * pg, pg, 0));
+	expect_usable(_metadata, self->fd, self->ioas_b, 0, UINT64_MAX, 1);
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+/* =====================================================================
+ * IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: a pinning access moves from IOAS A to
+ * IOAS B.  A and B map different memory, with different bytes, at the same
+ * IOVA.
+ */
+FIXTURE(access_replace) {
+	int fd;
+	uint32_t ioas_a;
+	uint32_t ioas_b;
+	int afd;
+	uint8_t *buf;
+	long vmpin;
+};
+
+FIXTURE_SETUP(access_replace)
+{
+	self->fd = -1;
+	self->afd = -1;
+	SKIP_WITHOUT_MOCK();
+	self->vmpin = vmpin_kb();
+	setup_iommufd_ioas(_metadata, &self->fd, &self->ioas_a);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_b));
+	setup_buf(_metadata, &self->buf, BUF_LEN, FILL);
+	fill_pattern(A_MEM(self), AB_LEN, 1);
+	fill_pattern(B_MEM(self), AB_LEN, 2);
+	ASSERT_EQ(0, map_at(self->fd, self->ioas_a, A_MEM(self), AB_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas_b, B_MEM(self), AB_LEN,
+			    MOCK_IOVA(0)));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas_a,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &self->afd));
+}
+
+FIXTURE_TEARDOWN(access_replace)
+{
+	if (self->afd >= 0)
+		close(self->afd);
+	teardown_iommufd_buf(self->fd, self->buf, BUF_LEN);
+}
+
+/* Never mapped: where ACCESS_RW reads to. */
+#define SCRATCH(self)	((self)->buf + 8 * pg)
+
+/* The access reads @mem at MOCK_IOVA(0). */
+static void expect_access_reads(struct __test_metadata *_metadata, int fd,
+				int afd, uint8_t *scratch, const uint8_t *mem)
+{
+	memset(scratch, 0, AB_LEN);
+	ASSERT_EQ(0, access_rw(fd, afd, 0, MOCK_IOVA(0), AB_LEN, scratch));
+	EXPECT_EQ(0, memcmp(scratch, mem, AB_LEN));
+}
+
+TEST_F(access_replace, releases_pins_and_moves)
+{
+	uint32_t pin;
+
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, MOCK_FLAGS_ACCESS_WRITE,
+				  MOCK_IOVA(0), AB_LEN, A_MEM(self), &pin));
+	ASSERT_EQ(0, access_replace_ioas(self->fd, self->afd, self->ioas_b));
+
+	/* Its driver was told to let go of what it pinned through A. */
+	EXPECT_EQ(-ENOENT, access_unpin(self->fd, self->afd, pin));
+	/* Nothing else pins A's memory; B's is pinned for the access. */
+	EXPECT_EQ(0, check_refs(self->fd, A_MEM(self), AB_LEN, 0));
+	EXPECT_EQ(0, check_refs(self->fd, B_MEM(self), AB_LEN, 1));
+
+	/* The IOVAs now lead to B's memory, for copies and for pins. */
+	expect_access_reads(_metadata, self->fd, self->afd, SCRATCH(self),
+			    B_MEM(self));
+	EXPECT_EQ(-EINVAL, access_pages(self->fd, self->afd, 0, MOCK_IOVA(0),
+					AB_LEN, A_MEM(self), &pin));
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, 0, MOCK_IOVA(0),
+				  AB_LEN, B_MEM(self), &pin));
+	fill_pattern(SCRATCH(self), pg, 3);
+	ASSERT_EQ(0, access_rw(self->fd, self->afd, MOCK_ACCESS_RW_WRITE,
+			       MOCK_IOVA(0), pg, SCRATCH(self)));
+	EXPECT_EQ(0, memcmp(B_MEM(self), SCRATCH(self), pg));
+
+	/* A is free; B is held by the access. */
+	EXPECT_EQ(-EBUSY, destroy(self->fd, self->ioas_b));
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_a));
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, pin));
+	ASSERT_EQ(0, close(self->afd));
+	self->afd = -1;
+	EXPECT_EQ(0, check_refs(self->fd, B_MEM(self), AB_LEN, 0));
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+TEST_F(access_replace, with_current_ioas_keeps_pins)
+{
+	uint32_t pin;
+
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, 0, MOCK_IOVA(0), AB_LEN,
+				  A_MEM(self), &pin));
+	ASSERT_EQ(0, access_replace_ioas(self->fd, self->afd, self->ioas_a));
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, pin));
+	expect_access_reads(_metadata, self->fd, self->afd, SCRATCH(self),
+			    A_MEM(self));
+	EXPECT_EQ(0, check_refs(self->fd, A_MEM(self), AB_LEN, 1));
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+}
+
+TEST_F(access_replace, to_unknown_ioas_is_enoent)
+{
+	struct mock_ids dev;
+	uint32_t gone, other, pin;
+
+	/* A HWPT is no IOAS. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_domain_ids(self->fd, other, &dev));
+	/* Last, so that no later object takes its id. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &gone));
+	ASSERT_EQ(0, destroy(self->fd, gone));
+
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, 0, MOCK_IOVA(0), AB_LEN,
+				  A_MEM(self), &pin));
+	EXPECT_EQ(-ENOENT, access_replace_ioas(self->fd, self->afd,
+					       NO_SUCH_ID));
+	EXPECT_EQ(-ENOENT, access_replace_ioas(self->fd, self->afd, gone));
+	EXPECT_EQ(-ENOENT, access_replace_ioas(self->fd, self->afd, 0));
+	EXPECT_EQ(-ENOENT, access_replace_ioas(self->fd, self->afd, dev.hwpt));
+	EXPECT_EQ(-ENOENT, access_replace_ioas(self->fd, self->afd,
+					       dev.idev));
+
+	/* Refused before anything happened: the pin is still there. */
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, pin));
+	expect_access_reads(_metadata, self->fd, self->afd, SCRATCH(self),
+			    A_MEM(self));
+	EXPECT_EQ(0, check_refs(self->fd, A_MEM(self), AB_LEN, 1));
+	EXPECT_EQ(0, check_refs(self->fd, B_MEM(self), AB_LEN, 0));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, self->ioas_a));
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
+}
+
+TEST_F(access_replace, to_misaligned_ioas_is_eaddrinuse)
+{
+	uint32_t other, pin;
+
+	/* A mapping off the CPU page grid, which a pinning access refuses. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, map_at(self->fd, other, SCRATCH(self) + pg / 2, pg,
+			    MOCK_IOVA(0) + pg / 2));
+	EXPECT_EQ(-EADDRINUSE, access_replace_ioas(self->fd, self->afd,
+						   other));
+
+	/* The access is back on A, and works there. */
+	expect_access_reads(_metadata, self->fd, self->afd, SCRATCH(self),
+			    A_MEM(self));
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, 0, MOCK_IOVA(0), AB_LEN,
+				  A_MEM(self), &pin));
+	EXPECT_EQ(0, access_unpin(self->fd, self->afd, pin));
+	EXPECT_EQ(0, check_refs(self->fd, A_MEM(self), AB_LEN, 1));
+	EXPECT_EQ(-EBUSY, destroy(self->fd, self->ioas_a));
+	/* Nothing of it stayed with the other IOAS. */
+	EXPECT_EQ(0, check_refs(self->fd, SCRATCH(self), 2 * pg, 0));
+	EXPECT_EQ(0, destroy(self->fd, other));
+	ASSERT_EQ(0, close(self->afd));
+	self->afd = -1;
+	expect_all_released(_metadata, &self->fd, self->buf, BUF_LEN,
+			    self->vmpin);
+}
+
+TEST_F(access_replace, of_non_access_fd_is_ebadf)
+{
+	int closed = dup(self->fd);
+
+	ASSERT_LE(0, closed);
+	ASSERT_EQ(0, close(closed));
+	EXPECT_EQ(-EBADF, access_replace_ioas(self->fd, self->fd,
+					      self->ioas_b));
+	EXPECT_EQ(-EBADF, access_replace_ioas(self->fd, closed, self->ioas_b));
+	expect_access_reads(_metadata, self->fd, self->afd, SCRATCH(self),
+			    A_MEM(self));
+	EXPECT_EQ(0, destroy(self->fd, self->ioas_b));
 }
 
 TEST_HARNESS_MAIN

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,12 @@
  */
 #define MOCK_IOVA(pages)	((uint64_t)MOCK_APERTURE_START + \
 				 (uint64_t)(pages) * pg)
+
+/* The first byte after @member of struct @type. */
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
 
 /* The CPU page size, known before any test runs. */
 static uint64_t pg;
@@ -261,6 +268,55 @@ static inline int64_t option_get(int fd, uint32_t option_id, uint32_t object)
 	return rc ? rc : (int64_t)val;
 }
 
+/*
+ * An IOMMU_HWPT_ALLOC argument: a HWPT of device object @dev's IOMMU that
+ * follows IOAS @pt.  For tests that change it before the call.
+ */
+static inline struct iommu_hwpt_alloc hwpt_alloc_arg(uint32_t dev,
+						     uint32_t pt)
+{
+	struct iommu_hwpt_alloc arg = {
+		.size = sizeof(arg),
+		.dev_id = dev,
+		.pt_id = pt,
+	};
+
+	return arg;
+}
+
+static inline int hwpt_alloc(int fd, uint32_t dev, uint32_t pt,
+			     uint32_t *hwpt)
+{
+	struct iommu_hwpt_alloc arg = hwpt_alloc_arg(dev, pt);
+	int rc = call(fd, IOMMU_HWPT_ALLOC, &arg);
+
+	if (!rc)
+		*hwpt = arg.out_hwpt_id;
+	return rc;
+}
+
+/*
+ * An IOMMU_GET_HW_INFO argument: what device object @dev's IOMMU reports,
+ * into @len bytes at @data.
+ */
+static inline struct iommu_hw_info hw_info_arg(uint32_t dev, void *data,
+					       uint32_t len)
+{
+	struct iommu_hw_info arg = {
+		.size = sizeof(arg),
+		.dev_id = dev,
+		.data_len = len,
+		.data_uptr = (uintptr_t)data,
+	};
+
+	return arg;
+}
+
+static inline int get_hw_info(int fd, struct iommu_hw_info *arg)
+{
+	return call(fd, IOMMU_GET_HW_INFO, arg);
+}
+
 /* ---- IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST), one wrapper per operation. */
 
 static inline int test_cmd(int fd, struct iommu_test_cmd *cmd)
@@ -277,7 +333,11 @@ static inline int test_op(int fd, uint32_t op)
 	return test_cmd(fd, &cmd);
 }
 
-/* The ids IOMMU_TEST_OP_MOCK_DOMAIN hands out; idev is 0 if none. */
+/*
+ * The ids IOMMU_TEST_OP_MOCK_DOMAIN hands out: the mock device, the HWPT
+ * it is attached to and its device object (what IOMMU_HWPT_ALLOC and
+ * IOMMU_GET_HW_INFO take as dev_id).
+ */
 struct mock_ids {
 	uint32_t stdev;
 	uint32_t hwpt;
@@ -316,6 +376,64 @@ static inline int mock_domain(int fd, uint32_t id, uint32_t *stdev,
 		if (hwpt)
 			*hwpt = ids.hwpt;
 	}
+	return rc;
+}
+
+/* The same for a mock device with MOCK_FLAGS_DEVICE_* @dev_flags. */
+static inline int mock_domain_flags(int fd, uint32_t id, uint32_t dev_flags,
+				    struct mock_ids *ids)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = id,
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc) {
+		ids->stdev = cmd.mock_domain_flags.out_stdev_id;
+		ids->hwpt = cmd.mock_domain_flags.out_hwpt_id;
+		ids->idev = cmd.mock_domain_flags.out_idev_id;
+	}
+	return rc;
+}
+
+/*
+ * Move mock device @stdev to IOAS or HWPT *pt; after success *pt is the
+ * HWPT it is attached to.
+ */
+static inline int mock_domain_replace(int fd, uint32_t stdev, uint32_t *pt)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev,
+		.mock_domain_replace = { .pt_id = *pt },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc)
+		*pt = cmd.mock_domain_replace.pt_id;
+	return rc;
+}
+
+/*
+ * A mock device on a HWPT of its own: IOMMU_HWPT_ALLOC on IOAS @ioas for
+ * device object @idev, then MOCK_DOMAIN onto that HWPT.  Attached to the
+ * IOAS itself, it would share the automatic HWPT of the devices there.
+ * The HWPT outlives the device: the caller destroys both.
+ */
+static inline int mock_domain_own_hwpt(int fd, uint32_t ioas, uint32_t idev,
+				       struct mock_ids *ids)
+{
+	uint32_t hwpt;
+	int rc;
+
+	rc = hwpt_alloc(fd, idev, ioas, &hwpt);
+	if (rc)
+		return rc;
+	rc = mock_domain_ids(fd, hwpt, ids);
+	if (rc)
+		destroy(fd, hwpt);
 	return rc;
 }
 
@@ -432,6 +550,18 @@ static inline int access_rw(int fd, int afd, uint32_t flags, uint64_t iova,
 			.uptr = (uintptr_t)va,
 			.flags = flags,
 		},
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* Move access @afd to IOAS @ioas. */
+static inline int access_replace_ioas(int fd, int afd, uint32_t ioas)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = afd,
+		.access_replace_ioas = { .ioas_id = ioas },
 	};
 
 	return test_cmd(fd, &cmd);
