@@ -188,10 +188,11 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_detach, IOMMUFD);
  * @access: the access, attached
  * @ioas_id: the new IOAS, in the access's context
  *
- * What the driver pinned through the old IOAS belongs to it: the driver is
- * told to unpin everything, through its unmap callback, before the access
- * moves.  If the new IOAS refuses the access, it goes back to the old one.
- * Replacing with the IOAS already attached does nothing.
+ * What the driver pinned through the old IOAS belongs to that IOAS: once
+ * the new IOAS has accepted the access, the driver is told, through its
+ * unmap callback, to unpin everything, and the access moves.  If the new
+ * IOAS refuses the access nothing changes.  Replacing with the IOAS already
+ * attached does nothing.
  *
  * Return: 0, -EINVAL if not attached, -ENOENT for a bad id, -EADDRINUSE
  * if the access pins pages and a mapping of the new IOAS is not page
@@ -214,18 +215,10 @@ int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
 		return old ? 0 : -EINVAL;
 	}
 
-	access->ops->unmap(access->data, 0, ULONG_MAX);
-	iopt_remove_access(&old->iopt, access);
-	rc = iopt_add_access(&ioas->iopt, access);
+	/* The driver serialises attach, detach and replace: old stays. */
+	rc = iopt_move_access(&old->iopt, &ioas->iopt, access);
 	if (rc) {
 		iommufd_put_object(&ioas->obj);
-		if (WARN_ON(iopt_add_access(&old->iopt, access))) {
-			/* Not even the old one: the access ends detached. */
-			mutex_lock(&access->ioas_lock);
-			access->ioas = NULL;
-			mutex_unlock(&access->ioas_lock);
-			iommufd_put_object(&old->obj);
-		}
 		return rc;
 	}
 

@@ -370,10 +370,39 @@ static int iommufd_device_auto_hwpt(struct iommufd_device *idev,
 				    u32 *pt_id,
 				    struct iommufd_hw_pagetable **old_hwpt)
 {
+	struct iommufd_group *igroup = idev->igroup;
 	struct iommufd_hw_pagetable *hwpt;
 	int rc;
 
 	mutex_lock(&ioas->mutex);
+	/*
+	 * A device joining a group that is attached already can only use the
+	 * group's HWPT: take it if it follows this IOAS, and refuse at once
+	 * otherwise rather than fill a domain that cannot be used.
+	 */
+	if (change == iommufd_device_do_attach) {
+		bool elsewhere = false;
+
+		mutex_lock(&igroup->lock);
+		hwpt = igroup->hwpt;
+		if (hwpt && hwpt->ioas == ioas)
+			refcount_inc(&hwpt->obj.users);
+		else if (hwpt)
+			elsewhere = true;
+		mutex_unlock(&igroup->lock);
+		if (elsewhere) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+		if (hwpt) {
+			rc = change(idev, hwpt, old_hwpt);
+			if (!rc)
+				*pt_id = hwpt->obj.id;
+			iommufd_put_object(&hwpt->obj);
+			goto out_unlock;
+		}
+	}
+
 	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
 		if (!hwpt->auto_domain ||
 		    !refcount_inc_not_zero(&hwpt->obj.users))

@@ -902,6 +902,43 @@ out_unlock:
 	return rc;
 }
 
+/*
+ * Count a pinning access in: the memory of every area gets pinned when it
+ * is the first user that needs it, and IOVAs become page aligned.
+ */
+static int iopt_add_pinning_access(struct io_pagetable *iopt)
+{
+	bool first_pin;
+	int rc;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	first_pin = !iopt_needs_pins(iopt);
+	iopt->pinning_accesses++;
+	rc = iopt_update_alignment(iopt);
+	if (!rc && first_pin)
+		rc = iopt_pin_all(iopt);
+	if (rc) {
+		iopt->pinning_accesses--;
+		WARN_ON(iopt_update_alignment(iopt));
+	}
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+static void iopt_remove_pinning_access(struct io_pagetable *iopt)
+{
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	iopt->pinning_accesses--;
+	if (!iopt_needs_pins(iopt))
+		iopt_unpin_all(iopt);
+	WARN_ON(iopt_update_alignment(iopt));
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}
+
 /**
  * iopt_add_access() - attach an emulated device
  * @iopt: the IOVA space
@@ -912,24 +949,10 @@ out_unlock:
  */
 int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
 {
-	int rc = 0;
+	int rc;
 
 	if (access->ops->needs_pin_pages) {
-		bool first_pin;
-
-		down_write(&iopt->domains_rwsem);
-		down_write(&iopt->iova_rwsem);
-		first_pin = !iopt_needs_pins(iopt);
-		iopt->pinning_accesses++;
-		rc = iopt_update_alignment(iopt);
-		if (!rc && first_pin)
-			rc = iopt_pin_all(iopt);
-		if (rc) {
-			iopt->pinning_accesses--;
-			WARN_ON(iopt_update_alignment(iopt));
-		}
-		up_write(&iopt->iova_rwsem);
-		up_write(&iopt->domains_rwsem);
+		rc = iopt_add_pinning_access(iopt);
 		if (rc)
 			return rc;
 	}
@@ -951,16 +974,45 @@ void iopt_remove_access(struct io_pagetable *iopt,
 	list_del(&access->iopt_node);
 	mutex_unlock(&iopt->accesses_lock);
 
+	if (access->ops->needs_pin_pages)
+		iopt_remove_pinning_access(iopt);
+}
+
+/**
+ * iopt_move_access() - move an emulated device from one IOVA space to another
+ * @from: the IOVA space it is attached to
+ * @to: the IOVA space it goes to
+ * @access: the access
+ *
+ * Everything that can fail is done in @to first, so that on failure the
+ * access is still attached to @from as before, with its pins.  Then the
+ * driver is told to unpin everything it pinned in @from, and the access
+ * moves.
+ *
+ * Return: 0, or -EADDRINUSE if the access pins pages and a mapping of @to
+ * is not page aligned, -ENOMEM.
+ */
+int iopt_move_access(struct io_pagetable *from, struct io_pagetable *to,
+		     struct iommufd_access *access)
+{
+	int rc;
+
 	if (access->ops->needs_pin_pages) {
-		down_write(&iopt->domains_rwsem);
-		down_write(&iopt->iova_rwsem);
-		iopt->pinning_accesses--;
-		if (!iopt_needs_pins(iopt))
-			iopt_unpin_all(iopt);
-		WARN_ON(iopt_update_alignment(iopt));
-		up_write(&iopt->iova_rwsem);
-		up_write(&iopt->domains_rwsem);
+		rc = iopt_add_pinning_access(to);
+		if (rc)
+			return rc;
 	}
+	if (access->ops->unmap)
+		access->ops->unmap(access->data, 0, ULONG_MAX);
+	mutex_lock(&from->accesses_lock);
+	list_del(&access->iopt_node);
+	mutex_unlock(&from->accesses_lock);
+	mutex_lock(&to->accesses_lock);
+	list_add_tail(&access->iopt_node, &to->accesses);
+	mutex_unlock(&to->accesses_lock);
+	if (access->ops->needs_pin_pages)
+		iopt_remove_pinning_access(from);
+	return 0;
 }
 
 /*

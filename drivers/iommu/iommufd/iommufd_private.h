@@ -169,6 +169,8 @@ int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
 int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access);
 void iopt_remove_access(struct io_pagetable *iopt,
 			struct iommufd_access *access);
+int iopt_move_access(struct io_pagetable *from, struct io_pagetable *to,
+		     struct iommufd_access *access);
 int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, struct page **out_pages, bool write);
 void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
