@@ -22,8 +22,10 @@ endif
 # Our kselftest directories, built and run in the guest
 export KSELFTEST_TARGETS := vfio iommu
 # uAPI headers, and the test-only command header of the mock, that must stay
-# binary-identical to upstream's (make abi)
-ABI_HEADERS	:= include/uapi/linux/iommufd.h drivers/iommu/iommufd/iommufd_test.h
+# binary-identical to upstream's (make abi); of a header the base has too
+# (vfio.h), what the series adds
+ABI_HEADERS	:= include/uapi/linux/iommufd.h include/uapi/linux/vfio.h \
+		   drivers/iommu/iommufd/iommufd_test.h
 
 ifeq ($(ARCH),x86_64)
 FRAGS		:= configs/x86_64.config
@@ -68,7 +70,8 @@ prepare: setup
 	 harness/prepare.sh $$base $(CURDIR) $(SRC)
 
 abi: prepare
-	@harness/abi_check.py $(CACHE) $(addprefix $(SRC)/,$(ABI_HEADERS))
+	@harness/abi_check.py --base $$(harness/base.sh $(CACHE)) $(CACHE) \
+		$(addprefix $(SRC)/,$(ABI_HEADERS))
 
 kernel: prepare
 	@harness/build.sh $(SRC) $(OBJ) $(OUT)/kselftest $(FRAGS)

@@ -14,7 +14,7 @@ built for x86-64, and again for i386 (gcc -m32) when gcc can build and run
 such a program (gcc-multilib), so that 32-bit user space's layouts, where a
 __u64 is aligned to 4 bytes, are proven too.
 
-usage: abi_check.py CACHE_DIR HEADER...
+usage: abi_check.py [--base BASE_TREE] CACHE_DIR HEADER...
 A HEADER is a file of a kernel tree: either under include/uapi/ (its
 upstream counterpart is the same include/uapi/ name), or any other header
 with the same relative path upstream, such as the test-only
@@ -22,6 +22,11 @@ drivers/iommu/iommufd/iommufd_test.h.  Upstream's copies, and upstream's
 include/uapi/ for what a header includes, come from Debian's
 linux-source-6.12 tarball, extracted into CACHE_DIR/upstream-6.12/ once per
 package version.
+
+A header that the base tree (BASE_TREE, the pristine linux-source-6.1) has
+too, such as linux/vfio.h, is one the series edits: only the names the
+series adds are compared, since what 6.1 had is 6.1's ABI, which upstream
+has changed here and there since.
 """
 import os
 import re
@@ -252,10 +257,16 @@ def upstream(cache, rels):
     return tree, ver
 
 
-def compare(base, path, ours, theirs, release, abis):
+def compare(base, path, ours, theirs, release, abis, old=None):
     """Print the differences, or the summary; return whether identical.
-    ours and theirs are (include directory, #include operand) of a side."""
+    ours and theirs are (include directory, #include operand) of a side;
+    old, the base tree's version of the header, if it has one: then only
+    what is not in it is compared."""
     items, errors, skip = parse(path), {}, set()
+    if old:
+        had = {it[1] for it in parse(old)}
+        items = [it for it in items
+                 if it[1] not in had and it[1].split('.')[0] not in had]
 
     def error(abi, msg):
         # A difference found for several ABIs is printed once, naming them.
@@ -295,6 +306,7 @@ def compare(base, path, ours, theirs, release, abis):
          for c in ('struct', 'member', 'const', 'int?', 'ioctl')}
     print(f'abi: {base}: {n["struct"]} structs, {n["member"]} members, '
           f'{n["const"] + n["int?"]} constants, {n["ioctl"]} ioctls '
+          f'{"added by the series " if old else ""}'
           f'identical to {release} ({names})')
     if skip:
         print(f'abi: {base}: not integer constants, not compared: '
@@ -360,11 +372,14 @@ def i386():
 
 
 def main():
-    if len(sys.argv) < 3:
-        die('usage: abi_check.py CACHE_DIR HEADER...')
-    headers = [tree_of(h) for h in sys.argv[2:]]  # (our root, rel)
+    args, base_tree = sys.argv[1:], None
+    if args[:1] == ['--base'] and len(args) > 1:
+        base_tree, args = args[1], args[2:]
+    if len(args) < 2:
+        die('usage: abi_check.py [--base BASE_TREE] CACHE_DIR HEADER...')
+    headers = [tree_of(h) for h in args[1:]]  # (our root, rel)
     # The headers, and upstream's include/uapi/ for what they include.
-    tree, ver = upstream(sys.argv[1], ['include/uapi'] +
+    tree, ver = upstream(args[0], ['include/uapi'] +
                          [rel for _, rel in headers])
     abis = [X86_64]
     if i386():
@@ -384,8 +399,10 @@ def main():
                 d = os.path.join(tmp, str(k), name)
                 os.makedirs(d)
                 sides.append((d, lay_out(d, r, rel)))
+            old = base_tree and os.path.join(base_tree, rel)
             ok &= compare(os.path.basename(rel), os.path.join(root, rel),
-                          *sides, f'{PKG} {ver}', abis)
+                          *sides, f'{PKG} {ver}', abis,
+                          old if old and os.path.isfile(old) else None)
     sys.exit(0 if ok else 1)
 
 
