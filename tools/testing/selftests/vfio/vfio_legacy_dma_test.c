@@ -35,22 +35,6 @@
 /* Well inside the 28-bit DMA window of the device. */
 static_assert(IOVA_SPARE + 2 * PAGE < EDU_DMA_ADDR_LIMIT, "edu DMA window");
 
-static int find_edu(char bdf[BDF_LEN])
-{
-	return pci_find_device(EDU_VENDOR, EDU_DEVICE, true, "EDU_BDF", bdf);
-}
-
-static void *alloc_page_buf(size_t len, int fill)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, fill, len);
-	return p;
-}
-
 static int map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
 		   uint32_t flags)
 {
@@ -79,26 +63,6 @@ static long long unmap_dma(int container, uint64_t iova, uint64_t size)
 	return unmap.size;
 }
 
-/* Index of the first byte of @p[0..len) that is not @val, or -1. */
-static long first_not(const uint8_t *p, size_t len, uint8_t val)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != val)
-			return i;
-	return -1;
-}
-
-static void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	/* Never 0x00 and never the fill values used by the tests. */
-	for (i = 0; i < len; i++)
-		p[i] = 0x80 | ((i * 31 + seed) & 0x3f);
-}
-
 FIXTURE(edu_type1) {
 	char bdf[BDF_LEN];
 	int container;
@@ -110,36 +74,20 @@ FIXTURE(edu_type1) {
 
 FIXTURE_SETUP(edu_type1)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[64];
 	int device_fd;
 
 	self->container = -1;
 	self->group = -1;
-	if (find_edu(self->bdf))
-		SKIP(return, "no edu device alone in an IOMMU group");
+	if (edu_find(self->bdf))
+		SKIP_SETUP("no edu device alone in an IOMMU group");
 	ASSERT_EQ(0, pci_bind_vfio(self->bdf));
 
-	self->container = open("/dev/vfio/vfio", O_RDWR);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(VFIO_API_VERSION,
-		  ioctl(self->container, VFIO_GET_API_VERSION));
-	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   VFIO_TYPE1v2_IOMMU));
-
-	snprintf(path, sizeof(path), "/dev/vfio/%d",
-		 pci_iommu_group(self->bdf));
-	self->group = open(path, O_RDWR);
-	ASSERT_LE(0, self->group);
-	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_GET_STATUS, &status));
-	ASSERT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
-
-	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER,
-			   &self->container));
-	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
-			   VFIO_TYPE1v2_IOMMU));
-	device_fd = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
-	ASSERT_LE(0, device_fd);
+	device_fd = vfio_group_open_device(self->bdf, &self->container,
+					   &self->group);
+	ASSERT_LE(0, device_fd) {
+		TH_LOG("opening %s through its group: %s", self->bdf,
+		       strerror(-device_fd));
+	}
 	ASSERT_EQ(0, vfio_pci_dev_setup(&self->dev, device_fd));
 	TH_LOG("edu %s in IOMMU group %d, opened through its group",
 	       self->bdf, pci_iommu_group(self->bdf));
@@ -245,7 +193,6 @@ TEST_F(edu_type1, dma_across_pages)
  */
 TEST_F(edu_type1, dma_write_to_unmapped_iova_blocked)
 {
-	char addr[32];
 	int kmsg;
 
 	ASSERT_EQ(0, map_dma(self->container, self->src, IOVA_SRC, PAGE,
@@ -261,9 +208,7 @@ TEST_F(edu_type1, dma_write_to_unmapped_iova_blocked)
 	ASSERT_EQ(0, edu_dma(&self->dev, true, IOVA_SPARE, 0, PAGE));
 	ASSERT_EQ(-1, first_not(self->dst, PAGE, 0xaa));
 
-	snprintf(addr, sizeof(addr), "fault addr 0x%lx", IOVA_SPARE);
-	ASSERT_EQ(1, kmsg_wait_for(kmsg, 3000, "DMAR", "Write", addr,
-				   (char *)NULL)) {
+	ASSERT_EQ(1, kmsg_wait_dmar_fault(kmsg, 3000, true, IOVA_SPARE)) {
 		TH_LOG("no DMAR write fault at 0x%lx was logged", IOVA_SPARE);
 	}
 	close(kmsg);
@@ -276,7 +221,6 @@ TEST_F(edu_type1, dma_write_to_unmapped_iova_blocked)
 TEST_F(edu_type1, dma_read_from_unmapped_iova_blocked)
 {
 	uint8_t *secret = alloc_page_buf(PAGE, 0x3c);
-	char addr[32];
 	size_t i;
 	int kmsg;
 
@@ -300,9 +244,7 @@ TEST_F(edu_type1, dma_read_from_unmapped_iova_blocked)
 	/* What the device holds now is its old content or nothing. */
 	for (i = 0; i < PAGE; i++)
 		ASSERT_NE(0x3c, self->dst[i]);
-	snprintf(addr, sizeof(addr), "fault addr 0x%lx", IOVA_SPARE);
-	ASSERT_EQ(1, kmsg_wait_for(kmsg, 3000, "DMAR", "Read", addr,
-				   (char *)NULL)) {
+	ASSERT_EQ(1, kmsg_wait_dmar_fault(kmsg, 3000, false, IOVA_SPARE)) {
 		TH_LOG("no DMAR read fault at 0x%lx was logged", IOVA_SPARE);
 	}
 	close(kmsg);
@@ -312,7 +254,6 @@ TEST_F(edu_type1, dma_read_from_unmapped_iova_blocked)
 /* A mapping without VFIO_DMA_MAP_FLAG_WRITE cannot be written by the device. */
 TEST_F(edu_type1, dma_write_to_readonly_blocked)
 {
-	char addr[32];
 	int kmsg;
 
 	ASSERT_EQ(0, map_dma(self->container, self->src, IOVA_SRC, PAGE,
@@ -326,9 +267,7 @@ TEST_F(edu_type1, dma_write_to_readonly_blocked)
 	ASSERT_EQ(0, edu_dma(&self->dev, true, IOVA_DST, 0, PAGE));
 	ASSERT_EQ(-1, first_not(self->dst, PAGE, 0xaa));
 
-	snprintf(addr, sizeof(addr), "fault addr 0x%lx", IOVA_DST);
-	ASSERT_EQ(1, kmsg_wait_for(kmsg, 3000, "DMAR", "Write", addr,
-				   (char *)NULL)) {
+	ASSERT_EQ(1, kmsg_wait_dmar_fault(kmsg, 3000, true, IOVA_DST)) {
 		TH_LOG("no DMAR write fault at 0x%lx was logged", IOVA_DST);
 	}
 	close(kmsg);
@@ -385,7 +324,7 @@ TEST(group_ordering)
 	char bdf[BDF_LEN];
 	char path[64];
 
-	if (find_edu(bdf))
+	if (edu_find(bdf))
 		SKIP(return, "no edu device alone in an IOMMU group");
 	ASSERT_EQ(0, pci_bind_vfio(bdf));
 	container = open("/dev/vfio/vfio", O_RDWR);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +123,50 @@ int pci_find_device(uint16_t vendor, uint16_t device, bool alone,
 	return ret;
 }
 
+int edu_find(char bdf[BDF_LEN])
+{
+	return pci_find_device(EDU_VENDOR, EDU_DEVICE, true, "EDU_BDF", bdf);
+}
+
+#define PAIR_MAX_CANDIDATES	32
+
+int pci_find_group_pair(uint16_t vendor, uint16_t device, char a[BDF_LEN],
+			char b[BDF_LEN])
+{
+	char seen[PAIR_MAX_CANDIDATES][BDF_LEN];
+	int group[PAIR_MAX_CANDIDATES];
+	unsigned long v, d;
+	struct dirent *de;
+	int n = 0, i, ret = -ENODEV;
+	DIR *dir;
+
+	dir = opendir(SYSFS_PCI "/devices");
+	if (!dir)
+		return -ENODEV;
+	while (ret && n < PAIR_MAX_CANDIDATES && (de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= BDF_LEN)
+			continue;
+		if (sysfs_read_ulong(de->d_name, "vendor", &v) ||
+		    sysfs_read_ulong(de->d_name, "device", &d) ||
+		    v != vendor || d != device)
+			continue;
+		group[n] = pci_iommu_group(de->d_name);
+		if (group[n] < 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (group[i] != group[n])
+				continue;
+			strcpy(a, seen[i]);
+			strcpy(b, de->d_name);
+			ret = 0;
+			break;
+		}
+		strcpy(seen[n++], de->d_name);
+	}
+	closedir(dir);
+	return ret;
+}
+
 int pci_bind_vfio(const char *bdf)
 {
 	char path[PATH_MAX], link[PATH_MAX];
@@ -154,6 +200,142 @@ int pci_bind_vfio(const char *bdf)
 		return -errno;
 	link[n] = '\0';
 	return strcmp(basename(link), "vfio-pci") ? -EBUSY : 0;
+}
+
+int pci_unbind_vfio(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n >= 0) {
+		link[n] = '\0';
+		if (strcmp(basename(link), "vfio-pci"))
+			return 0;
+		snprintf(path, sizeof(path),
+			 SYSFS_PCI "/devices/%s/driver/unbind", bdf);
+		ret = sysfs_write(path, bdf);
+		if (ret)
+			return ret;
+	}
+	/* A lone newline clears the override. */
+	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver_override",
+		 bdf);
+	ret = sysfs_write(path, "\n");
+	if (ret)
+		return ret;
+	return sysfs_write(SYSFS_PCI "/drivers_probe", bdf);
+}
+
+int vfio_cdev_path(const char *bdf, char *path, size_t size)
+{
+	char dir[PATH_MAX], name[64] = "", buf[32];
+	char attr[sizeof(dir) + sizeof(name) + sizeof("/dev")];
+	unsigned int major, minor;
+	struct dirent *de;
+	struct stat st;
+	ssize_t got;
+	DIR *d;
+	int fd;
+
+	snprintf(dir, sizeof(dir), SYSFS_PCI "/devices/%s/vfio-dev", bdf);
+	d = opendir(dir);
+	if (!d)
+		return -ENODEV;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "vfio", 4) &&
+		    strlen(de->d_name) < sizeof(name))
+			strcpy(name, de->d_name);
+	closedir(d);
+	if (!name[0])
+		return -ENODEV;
+
+	/* Only a device with a char device has a dev attribute. */
+	snprintf(attr, sizeof(attr), "%s/%s/dev", dir, name);
+	fd = open(attr, O_RDONLY);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOTTY : -errno;
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return -EIO;
+	buf[got] = '\0';
+	if (sscanf(buf, "%u:%u", &major, &minor) != 2)
+		return -EIO;
+
+	if ((size_t)snprintf(path, size, "/dev/vfio/devices/%s", name) >= size)
+		return -ENAMETOOLONG;
+	if (!stat(path, &st))
+		return S_ISCHR(st.st_mode) &&
+		       st.st_rdev == makedev(major, minor) ? 0 : -EEXIST;
+	if (errno != ENOENT)
+		return -errno;
+	/* No devtmpfs: make the node the kernel would have made. */
+	mkdir("/dev/vfio", 0755);
+	mkdir("/dev/vfio/devices", 0755);
+	if (mknod(path, S_IFCHR | 0600, makedev(major, minor)))
+		return -errno;
+	return 0;
+}
+
+int vfio_group_open_device(const char *bdf, int *container, int *group)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+	int ret, fd;
+
+	*group = -1;
+	*container = open("/dev/vfio/vfio", O_RDWR);
+	if (*container < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = -EPROTO;
+	if (ioctl(*container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		goto out;
+	ret = -EOPNOTSUPP;
+	if (ioctl(*container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
+		goto out;
+
+	ret = pci_iommu_group(bdf);
+	if (ret < 0)
+		goto out;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", ret);
+	*group = open(path, O_RDWR);
+	if (*group < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (ioctl(*group, VFIO_GROUP_GET_STATUS, &status)) {
+		ret = -errno;
+		goto out;
+	}
+	ret = -EPERM;
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		goto out;
+
+	if (ioctl(*group, VFIO_GROUP_SET_CONTAINER, container) ||
+	    ioctl(*container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		ret = -errno;
+		goto out;
+	}
+	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	return fd;
+
+out:
+	if (*group >= 0)
+		close(*group);
+	if (*container >= 0)
+		close(*container);
+	*group = -1;
+	*container = -1;
+	return ret;
 }
 
 static int region_info(int device_fd, uint32_t index,
@@ -286,4 +468,65 @@ int kmsg_wait_for(int fd, int timeout_ms, ...)
 			return 0;
 		poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 50);
 	}
+}
+
+int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "fault addr 0x%llx",
+		 (unsigned long long)iova);
+	return kmsg_wait_for(fd, timeout_ms, "DMAR", write ? "Write" : "Read",
+			     addr, (char *)NULL);
+}
+
+int edu_dma_blocked(struct vfio_pci_dev *dev, bool to_ram, uint64_t iova,
+		    uint32_t len, int timeout_ms)
+{
+	int kmsg, rc = 0, try;
+
+	for (try = 0; try < 2; try++) {
+		if (try)
+			sleep(DMAR_FAULT_RATELIMIT_S + 1);
+		kmsg = kmsg_open();
+		if (kmsg < 0)
+			return kmsg;
+		rc = edu_dma(dev, to_ram, iova, 0, len);
+		if (!rc && kmsg_wait_dmar_fault(kmsg, timeout_ms, to_ram,
+						iova) != 1)
+			rc = -ENOENT;
+		close(kmsg);
+		if (rc != -ENOENT)
+			break;
+	}
+	return rc;
+}
+
+void *alloc_page_buf(size_t len, int fill)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, fill, len);
+	return p;
+}
+
+long first_not(const uint8_t *p, size_t len, uint8_t val)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != val)
+			return i;
+	return -1;
+}
+
+void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = 0x80 | ((i * 31 + seed) & 0x3f);
 }

@@ -30,6 +30,19 @@
 
 #define BDF_LEN			16
 
+/* QEMU's NVMe controller (hw/nvme), a device with a kernel driver. */
+#define QEMU_NVME_VENDOR	0x1b36
+#define QEMU_NVME_DEVICE	0x0010
+
+/*
+ * The exit status by which the 6.1 harness knows a skipped test.  A fixture
+ * setup that skips must exit with it: after a SKIP() that returns, the 6.1
+ * harness runs the test body all the same.
+ */
+#define HARNESS_SKIP_STATUS	255
+#define SKIP_SETUP(fmt, ...)	SKIP(_exit(HARNESS_SKIP_STATUS), fmt, \
+				     ##__VA_ARGS__)
+
 /*
  * Find a PCI device by vendor/device id. With @alone, only a device that is
  * the sole member of its IOMMU group qualifies.  The environment variable
@@ -39,11 +52,49 @@
 int pci_find_device(uint16_t vendor, uint16_t device, bool alone,
 		    const char *env_override, char bdf[BDF_LEN]);
 
+/*
+ * The first edu device that is alone in its IOMMU group, or the one that the
+ * environment variable EDU_BDF names.  0 or -ENODEV.
+ */
+int edu_find(char bdf[BDF_LEN]);
+
+/*
+ * Two devices with these ids that share one IOMMU group, such as two
+ * conventional PCI devices behind one PCIe-to-PCI bridge.  0 or -ENODEV.
+ */
+int pci_find_group_pair(uint16_t vendor, uint16_t device, char a[BDF_LEN],
+			char b[BDF_LEN]);
+
 /* Unbind @bdf from its driver and bind it to vfio-pci.  Returns 0 or -errno. */
 int pci_bind_vfio(const char *bdf);
 
+/*
+ * Undo pci_bind_vfio(): unbind @bdf from vfio-pci, forget the driver
+ * override and let the kernel probe its own driver again.  0 or -errno.
+ */
+int pci_unbind_vfio(const char *bdf);
+
 /* The IOMMU group number of @bdf, or -errno. */
 int pci_iommu_group(const char *bdf);
+
+/*
+ * The VFIO device char device of @bdf, which is bound to a VFIO driver:
+ * /dev/vfio/devices/vfioX for the vfioX in /sys/bus/pci/devices/<bdf>/vfio-dev/.
+ * If /dev has no such node (no devtmpfs), it is made from the sysfs dev
+ * attribute.  0, -ENODEV if the device is not a VFIO device, -ENOTTY if it
+ * has no char device (CONFIG_VFIO_DEVICE_CDEV=n, or a device without an
+ * IOMMU), or another -errno.
+ */
+int vfio_cdev_path(const char *bdf, char *path, size_t size);
+
+/*
+ * The device fd of @bdf through the group/container model: a new container
+ * with the type1v2 IOMMU, the device's group set to it.  *container and
+ * *group are the fds to close after the device fd; both are -1 on failure.
+ * Returns the device fd or -errno: -EPROTO for another VFIO API version,
+ * -EOPNOTSUPP without type1v2, -EPERM if the group is not viable.
+ */
+int vfio_group_open_device(const char *bdf, int *container, int *group);
 
 /* State of a device opened through VFIO, whatever the path to it. */
 struct vfio_pci_dev {
@@ -96,5 +147,38 @@ int edu_dma(struct vfio_pci_dev *dev, bool to_ram, uint64_t iova,
  */
 int kmsg_open(void);
 int kmsg_wait_for(int fd, int timeout_ms, ...);
+
+/*
+ * kmsg_wait_for() the VT-d driver's report of a DMA read or write that
+ * faulted at @iova.
+ */
+int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova);
+
+/*
+ * VT-d logs DMA faults at most 10 times in 5 s (dmar_fault()'s rate limit),
+ * so a run of tests that provoke faults can go unlogged for a while.
+ */
+#define DMAR_FAULT_RATELIMIT_S	5
+
+/*
+ * Run a DMA of @len bytes between the edu buffer and @iova that the IOMMU
+ * must block, and wait up to @timeout_ms for the fault VT-d logs for it;
+ * if none is logged, once more after the rate limit's window.  Returns 0,
+ * -ENOENT if no fault was logged, or the DMA's error.
+ */
+int edu_dma_blocked(struct vfio_pci_dev *dev, bool to_ram, uint64_t iova,
+		    uint32_t len, int timeout_ms);
+
+/* Test memory: private, anonymous, page aligned, filled with @fill; or NULL. */
+void *alloc_page_buf(size_t len, int fill);
+
+/* Index of the first byte of @p[0..len) that is not @val, or -1. */
+long first_not(const uint8_t *p, size_t len, uint8_t val);
+
+/*
+ * A pattern that depends on @seed, of bytes 0x80-0xbf: never 0x00 and never
+ * a fill value below 0x80.
+ */
+void fill_pattern(uint8_t *p, size_t len, unsigned int seed);
 
 #endif /* VFIO_PCI_UTIL_H */

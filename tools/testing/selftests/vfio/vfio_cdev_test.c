@@ -1,0 +1,1861 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VFIO device char device, /dev/vfio/devices/vfioX, bound to iommufd.
+ *
+ * Opening the char device grants nothing.  VFIO_DEVICE_BIND_IOMMUFD binds
+ * the file to a /dev/iommu, and VFIO_DEVICE_ATTACH_IOMMUFD_PT and
+ * VFIO_DEVICE_DETACH_IOMMUFD_PT then choose the IO page table that the
+ * device's DMA goes through.  The tests check every refusal by its errno,
+ * the ids the kernel hands out and what they keep busy, the exclusion
+ * between the char device and the group model, and, with the DMA engine of
+ * QEMU's edu device, where the device's memory accesses really land.
+ *
+ * Devices, as on the test machine of harness/boot.sh:
+ *  - an edu device alone in its IOMMU group (EDU_BDF chooses one);
+ *  - QEMU's NVMe controller alone in its group (NVME_BDF), taken from its
+ *    driver for the tests that share a HWPT and given back afterwards;
+ *  - two edu devices that share one IOMMU group (behind a PCIe-to-PCI
+ *    bridge).
+ * A fixture skips when its devices are not there, when they have no IOMMU
+ * group (a machine without an IOMMU) or no char device
+ * (CONFIG_VFIO_DEVICE_CDEV=n).
+ *
+ * A test closes what it opened; its teardown then checks that nothing
+ * stayed behind: VmPin is back at its start value and the device binds
+ * again, through a new file, to a new iommufd.
+ *
+ * The cdev_fail_nth tests make the N-th fault-injectable allocation of
+ * BIND, ATTACH and ATTACH-as-replacement fail, for N = 1, 2, ... until the
+ * command no longer reaches the N-th allocation, as the iommufd selftests
+ * do for the /dev/iommu commands (../iommu/iommufd_fail_nth_test.c).  Each
+ * command must fail with ENOMEM or absorb the failure, and leave the state
+ * as it was.  They need CONFIG_FAULT_INJECTION_DEBUG_FS, CONFIG_FAILSLAB
+ * and CONFIG_FAIL_PAGE_ALLOC with debugfs at /sys/kernel/debug, and skip
+ * without them.
+ *
+ * A WARN or BUG in the kernel log is for the runner to find.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "../kselftest_harness.h"
+#include "vfio_pci_util.h"
+
+/* The size of the first version of each struct: a smaller argsz is refused. */
+#define BIND_MINSZ	(offsetof(struct vfio_device_bind_iommufd, out_devid) + \
+			 sizeof(__u32))
+#define ATTACH_MINSZ	(offsetof(struct vfio_device_attach_iommufd_pt, pt_id) + \
+			 sizeof(__u32))
+#define DETACH_MINSZ	(offsetof(struct vfio_device_detach_iommufd_pt, flags) + \
+			 sizeof(__u32))
+
+#define PAGE		4096UL
+#define PAGE_KB		(PAGE / 1024)
+
+/* IOVAs the tests map, well inside the 28-bit DMA window of the edu. */
+#define IOVA_SRC	0x00100000UL	/* RAM the device reads */
+#define IOVA_DST	0x00200000UL	/* RAM the device writes */
+#define IOVA_SPARE	0x00300000UL
+static_assert(IOVA_SPARE + PAGE <= EDU_DMA_ADDR_LIMIT, "edu DMA window");
+static_assert(BIND_MINSZ == 16 && ATTACH_MINSZ == 12 && DETACH_MINSZ == 8,
+	      "the uAPI structs as agreed");
+
+/* Fill values of the buffers the device writes; patterns are >= 0x80. */
+#define DST_FILL	0x11
+#define A_FILL		0x22
+#define B_FILL		0x33
+#define TAIL_FILL	0x5a
+
+/* No object gets this id, nor id 0. */
+#define NO_SUCH_ID	0xffffffffU
+
+#define DMAR_WAIT_MS	3000
+
+/* Without an IOMMU there are no groups, so no device is alone in one. */
+#define NO_LONE_EDU	"no edu device alone in an IOMMU group (no IOMMU?)"
+
+/* ---- Thin wrappers: 0 or -errno. */
+
+static int ioctl_rc(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static int open_iommufd(void)
+{
+	return open("/dev/iommu", O_RDWR | O_CLOEXEC);
+}
+
+static int ioas_alloc(int iommufd, uint32_t *id)
+{
+	struct iommu_ioas_alloc arg = { .size = sizeof(arg) };
+	int rc = ioctl_rc(iommufd, IOMMU_IOAS_ALLOC, &arg);
+
+	if (!rc)
+		*id = arg.out_ioas_id;
+	return rc;
+}
+
+static int destroy_id(int iommufd, uint32_t id)
+{
+	struct iommu_destroy arg = { .size = sizeof(arg), .id = id };
+
+	return ioctl_rc(iommufd, IOMMU_DESTROY, &arg);
+}
+
+/* At the fixed @iova; the device may write only with @writeable. */
+static int ioas_map(int iommufd, uint32_t ioas, void *va, uint64_t len,
+		    uint64_t iova, bool writeable)
+{
+	struct iommu_ioas_map arg = {
+		.size = sizeof(arg),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 (writeable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl_rc(iommufd, IOMMU_IOAS_MAP, &arg);
+}
+
+/* The number of bytes unmapped, or -errno. */
+static int64_t ioas_unmap(int iommufd, uint32_t ioas, uint64_t iova,
+			  uint64_t len)
+{
+	struct iommu_ioas_unmap arg = {
+		.size = sizeof(arg),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+	int rc = ioctl_rc(iommufd, IOMMU_IOAS_UNMAP, &arg);
+
+	return rc ? rc : (int64_t)arg.length;
+}
+
+static int hwpt_alloc(int iommufd, uint32_t devid, uint32_t pt_id,
+		      uint32_t *hwpt)
+{
+	struct iommu_hwpt_alloc arg = {
+		.size = sizeof(arg),
+		.dev_id = devid,
+		.pt_id = pt_id,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+	int rc = ioctl_rc(iommufd, IOMMU_HWPT_ALLOC, &arg);
+
+	if (!rc)
+		*hwpt = arg.out_hwpt_id;
+	return rc;
+}
+
+/* *len: room at @data in, the size of the driver's struct out. */
+static int get_hw_info(int iommufd, uint32_t devid, void *data,
+		       uint32_t *len, uint32_t *type)
+{
+	struct iommu_hw_info arg = {
+		.size = sizeof(arg),
+		.dev_id = devid,
+		.data_len = *len,
+		.data_uptr = (uintptr_t)data,
+	};
+	int rc = ioctl_rc(iommufd, IOMMU_GET_HW_INFO, &arg);
+
+	if (!rc) {
+		*len = arg.data_len;
+		*type = arg.out_data_type;
+	}
+	return rc;
+}
+
+static struct vfio_device_bind_iommufd bind_arg(int iommufd)
+{
+	struct vfio_device_bind_iommufd arg = {
+		.argsz = sizeof(arg),
+		.iommufd = iommufd,
+	};
+
+	return arg;
+}
+
+static int cdev_bind(int devfd, int iommufd, uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd arg = bind_arg(iommufd);
+	int rc = ioctl_rc(devfd, VFIO_DEVICE_BIND_IOMMUFD, &arg);
+
+	if (!rc)
+		*devid = arg.out_devid;
+	return rc;
+}
+
+/* *pt_id: an IOAS or HWPT in, the HWPT attached to out. */
+static int cdev_attach(int devfd, uint32_t *pt_id)
+{
+	struct vfio_device_attach_iommufd_pt arg = {
+		.argsz = sizeof(arg),
+		.pt_id = *pt_id,
+	};
+	int rc = ioctl_rc(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &arg);
+
+	if (!rc)
+		*pt_id = arg.pt_id;
+	return rc;
+}
+
+static int cdev_detach(int devfd)
+{
+	struct vfio_device_detach_iommufd_pt arg = { .argsz = sizeof(arg) };
+
+	return ioctl_rc(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &arg);
+}
+
+static int device_get_info(int devfd)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int rc = ioctl_rc(devfd, VFIO_DEVICE_GET_INFO, &info);
+
+	if (!rc && !(info.flags & VFIO_DEVICE_FLAGS_PCI))
+		rc = -ENODEV;
+	return rc;
+}
+
+/* VmPin of this process in kB: what iommufd pins for it.  -1 on error. */
+static long vmpin_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The device copies a page from @src_iova into its buffer, then to @dst_iova. */
+static int edu_copy(struct vfio_pci_dev *dev, uint64_t src_iova,
+		    uint64_t dst_iova)
+{
+	int rc = edu_dma(dev, false, src_iova, 0, PAGE);
+
+	return rc ? rc : edu_dma(dev, true, dst_iova, 0, PAGE);
+}
+
+/* ---- Steps the fixtures and tests share; they ASSERT as they go. */
+
+/*
+ * Hand @bdf to vfio-pci and find its char device.  A fixture setup skips
+ * on a machine without what the device needs.
+ */
+static void setup_cdev_device(struct __test_metadata *_metadata,
+			      const char *bdf, char path[PATH_MAX])
+{
+	int rc;
+
+	if (pci_iommu_group(bdf) < 0)
+		SKIP_SETUP("%s has no IOMMU group: no IOMMU on this machine",
+			   bdf);
+	if (access("/dev/iommu", F_OK))
+		SKIP_SETUP("no /dev/iommu: kernel without CONFIG_IOMMUFD");
+	ASSERT_EQ(0, pci_bind_vfio(bdf)) {
+		TH_LOG("%s cannot be bound to vfio-pci", bdf);
+	}
+	rc = vfio_cdev_path(bdf, path, PATH_MAX);
+	if (rc == -ENOTTY)
+		SKIP_SETUP("%s has no VFIO char device: kernel without CONFIG_VFIO_DEVICE_CDEV",
+			   bdf);
+	ASSERT_EQ(0, rc) {
+		TH_LOG("no char device for %s: %s", bdf, strerror(-rc));
+	}
+}
+
+static void open_cdev(struct __test_metadata *_metadata, const char *path,
+		      int *devfd)
+{
+	*devfd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *devfd) {
+		TH_LOG("open %s: %s", path, strerror(errno));
+	}
+}
+
+static void bind_ok(struct __test_metadata *_metadata, int devfd,
+		    int iommufd, uint32_t *devid)
+{
+	int rc = cdev_bind(devfd, iommufd, devid);
+
+	ASSERT_EQ(0, rc) {
+		TH_LOG("VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(-rc));
+	}
+	ASSERT_NE(0, *devid);
+}
+
+/* Attach to @pt_id; the HWPT attached to is returned. */
+static uint32_t attach_ok(struct __test_metadata *_metadata, int devfd,
+			  uint32_t pt_id)
+{
+	int rc = cdev_attach(devfd, &pt_id);
+
+	ASSERT_EQ(0, rc) {
+		TH_LOG("VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", strerror(-rc));
+	}
+	return pt_id;
+}
+
+/* The device copies @src (at IOVA_SRC) to IOVA_DST. */
+static void map_src_dst(struct __test_metadata *_metadata, int iommufd,
+			uint32_t ioas, uint8_t *src, uint8_t *dst)
+{
+	ASSERT_EQ(0, ioas_map(iommufd, ioas, src, PAGE, IOVA_SRC, false));
+	ASSERT_EQ(0, ioas_map(iommufd, ioas, dst, PAGE, IOVA_DST, true));
+}
+
+/* BAR0 of an edu device through @devfd, which answers with its ident. */
+static void setup_bar(struct __test_metadata *_metadata,
+		      struct vfio_pci_dev *dev, int devfd)
+{
+	int rc = vfio_pci_dev_setup(dev, devfd);
+
+	ASSERT_EQ(0, rc) {
+		TH_LOG("BAR0 through the device file: %s", strerror(-rc));
+	}
+	ASSERT_EQ(EDU_IDENT, edu_read32(dev, EDU_REG_IDENT));
+}
+
+/*
+ * Close a device file.  BAR0 is unmapped first: the mapping holds the file,
+ * which would otherwise not be released by close().
+ */
+static void close_dev(struct vfio_pci_dev *dev, int *devfd)
+{
+	vfio_pci_dev_cleanup(dev);
+	if (*devfd >= 0)
+		close(*devfd);
+	*devfd = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* In teardowns, which must not ASSERT: everything pinned was unpinned. */
+static void expect_unpinned(struct __test_metadata *_metadata,
+			    long vmpin_start)
+{
+	EXPECT_EQ(vmpin_start, vmpin_kb()) {
+		TH_LOG("pinned memory was left behind");
+	}
+}
+
+/*
+ * In teardowns, with every fd of the test closed: the device is free, so a
+ * new file binds it to a new iommufd, and the context works.
+ */
+static void expect_bindable(struct __test_metadata *_metadata,
+			    const char *path)
+{
+	int iommufd = open_iommufd();
+	int devfd = open(path, O_RDWR | O_CLOEXEC);
+	uint32_t devid = 0, ioas = 0;
+
+	EXPECT_LE(0, iommufd);
+	EXPECT_LE(0, devfd);
+	if (iommufd >= 0 && devfd >= 0) {
+		EXPECT_EQ(0, cdev_bind(devfd, iommufd, &devid)) {
+			TH_LOG("%s is still bound after the test", path);
+		}
+		EXPECT_EQ(0, ioas_alloc(iommufd, &ioas));
+		EXPECT_EQ(0, destroy_id(iommufd, ioas));
+	}
+	close_fd(&devfd);
+	close_fd(&iommufd);
+}
+
+static int group_path(const char *bdf, char *path, size_t size)
+{
+	int group = pci_iommu_group(bdf);
+
+	if (group < 0)
+		return group;
+	snprintf(path, size, "/dev/vfio/%d", group);
+	return access(path, F_OK) ? -errno : 0;
+}
+
+/* =====================================================================
+ * One edu device, alone in its IOMMU group.  The setup opens an iommufd
+ * with one IOAS and an unbound file of the device.
+ */
+FIXTURE(cdev) {
+	char bdf[BDF_LEN];
+	char path[PATH_MAX];
+	long vmpin_start;
+	int iommufd;
+	int devfd;
+	uint32_t devid;
+	uint32_t ioas;
+	struct vfio_pci_dev dev;
+	uint8_t *src;
+	uint8_t *dst;
+};
+
+FIXTURE_SETUP(cdev)
+{
+	self->iommufd = -1;
+	self->devfd = -1;
+	if (edu_find(self->bdf))
+		SKIP_SETUP(NO_LONE_EDU);
+	setup_cdev_device(_metadata, self->bdf, self->path);
+
+	self->vmpin_start = vmpin_kb();
+	ASSERT_LE(0, self->vmpin_start);
+	self->src = alloc_page_buf(PAGE, 0);
+	self->dst = alloc_page_buf(PAGE, DST_FILL);
+	ASSERT_NE(NULL, self->src);
+	ASSERT_NE(NULL, self->dst);
+	fill_pattern(self->src, PAGE, 1);
+
+	self->iommufd = open_iommufd();
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	open_cdev(_metadata, self->path, &self->devfd);
+}
+
+FIXTURE_TEARDOWN(cdev)
+{
+	close_dev(&self->dev, &self->devfd);
+	close_fd(&self->iommufd);
+	expect_unpinned(_metadata, self->vmpin_start);
+	expect_bindable(_metadata, self->path);
+	if (self->src)
+		munmap(self->src, PAGE);
+	if (self->dst)
+		munmap(self->dst, PAGE);
+}
+
+/* Before BIND the file grants nothing: every ioctl, read, write and mmap is EINVAL. */
+TEST_F(cdev, unbound_file_refuses_all)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = self->ioas,
+	};
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+	struct vfio_region_info region = {
+		.argsz = sizeof(region),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	struct vfio_device_feature feature = {
+		.argsz = sizeof(feature),
+		.flags = VFIO_DEVICE_FEATURE_PROBE |
+			 VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
+	};
+	char buf[4] = "";
+	void *p;
+
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				    &detach));
+	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_GET_REGION_INFO,
+				    &region));
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_FEATURE,
+				    &feature));
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_RESET, NULL));
+
+	ASSERT_EQ(-1, read(self->devfd, buf, sizeof(buf)));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, pread(self->devfd, buf, sizeof(buf), 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, pwrite(self->devfd, buf, sizeof(buf), 0));
+	ASSERT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->devfd,
+		 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
+
+	/* None of it changed anything: BIND works and opens the device. */
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, device_get_info(self->devfd));
+	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_GET_REGION_INFO,
+			      &region));
+	/* An unknown command now reaches vfio-pci. */
+	ASSERT_EQ(-ENOTTY, ioctl_rc(self->devfd, _IO(VFIO_TYPE, VFIO_BASE + 99),
+				    NULL));
+}
+
+/* BIND refuses bad arguments, each with its errno, and a refused BIND binds nothing. */
+TEST_F(cdev, bind_refusals)
+{
+	struct {
+		struct vfio_device_bind_iommufd bind;
+		uint8_t tail[16];
+	} big;
+	struct vfio_device_bind_iommufd bind;
+	int other, closed;
+
+	bind = bind_arg(self->iommufd);
+	bind.argsz = BIND_MINSZ - 1;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    &bind));
+	bind = bind_arg(self->iommufd);
+	bind.flags = 1;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    &bind));
+	bind.flags = 1U << 31;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    &bind));
+	bind = bind_arg(-1);
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    &bind));
+	bind = bind_arg(INT_MIN);
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    &bind));
+
+	/* Open files that are not /dev/iommu, among them the device's own. */
+	other = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	bind = bind_arg(other);
+	ASSERT_EQ(-EBADFD, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    &bind));
+	close(other);
+	bind = bind_arg(self->devfd);
+	ASSERT_EQ(-EBADFD, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    &bind));
+
+	/* A number that was an iommufd a moment ago. */
+	closed = dup(self->iommufd);
+	ASSERT_LE(0, closed);
+	close(closed);
+	bind = bind_arg(closed);
+	ASSERT_EQ(-EBADF, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				   &bind));
+
+	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				    NULL));
+	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
+
+	/* A larger argsz is fine, and nothing is written past out_devid. */
+	big.bind = bind_arg(self->iommufd);
+	big.bind.argsz = sizeof(big);
+	memset(big.tail, TAIL_FILL, sizeof(big.tail));
+	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &big));
+	ASSERT_NE(0, big.bind.out_devid);
+	ASSERT_EQ(-1, first_not(big.tail, sizeof(big.tail), TAIL_FILL));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+}
+
+/* out_devid works as a dev_id (GET_HW_INFO: VT-d, HWPT_ALLOC), and DESTROY cannot end it. */
+TEST_F(cdev, bind_devid_is_usable)
+{
+	struct iommu_hw_info_vtd vtd[2];
+	uint32_t len, type, hwpt = 0;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_NE(self->ioas, self->devid);
+
+	memset(vtd, 0xff, sizeof(vtd));
+	len = sizeof(vtd[0]);
+	ASSERT_EQ(0, get_hw_info(self->iommufd, self->devid, vtd, &len,
+				 &type));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, type);
+	ASSERT_EQ(24, len);
+	ASSERT_NE(0, vtd[0].cap_reg);
+	ASSERT_NE(0, vtd[0].ecap_reg);
+	ASSERT_EQ(0, vtd[0].flags);
+	/* Room for more: the same struct, and the rest of the buffer zeroed. */
+	memset(vtd, 0xff, sizeof(vtd));
+	len = sizeof(vtd);
+	ASSERT_EQ(0, get_hw_info(self->iommufd, self->devid, vtd, &len,
+				 &type));
+	ASSERT_EQ(24, len);
+	ASSERT_EQ(-1, first_not((uint8_t *)&vtd[1], sizeof(vtd[1]), 0));
+	/* Ids that are not devices. */
+	len = sizeof(vtd[0]);
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, self->ioas, vtd, &len,
+				       &type));
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, NO_SUCH_ID, vtd, &len,
+				       &type));
+
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid, self->ioas, &hwpt));
+	ASSERT_NE(0, hwpt);
+	ASSERT_NE(self->ioas, hwpt);
+	ASSERT_NE(self->devid, hwpt);
+	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
+
+	/* The device object belongs to the device file, not to user space. */
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->devid));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+}
+
+/* A file binds once, one file at a time: other BINDs are EINVAL until the bound file closes. */
+TEST_F(cdev, bind_once)
+{
+	uint32_t devid2 = 0;
+	int iommufd2, devfd2;
+
+	iommufd2 = open_iommufd();
+	ASSERT_LE(0, iommufd2);
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(-EINVAL, cdev_bind(self->devfd, self->iommufd, &devid2));
+	ASSERT_EQ(-EINVAL, cdev_bind(self->devfd, iommufd2, &devid2));
+
+	/* Opening is never refused: it grants nothing. */
+	open_cdev(_metadata, self->path, &devfd2);
+	ASSERT_EQ(-EINVAL, cdev_bind(devfd2, self->iommufd, &devid2));
+	ASSERT_EQ(-EINVAL, cdev_bind(devfd2, iommufd2, &devid2));
+	ASSERT_EQ(-EINVAL, device_get_info(devfd2));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+
+	close_dev(&self->dev, &self->devfd);
+	bind_ok(_metadata, devfd2, iommufd2, &devid2);
+	ASSERT_EQ(0, device_get_info(devfd2));
+	close(devfd2);
+	close(iommufd2);
+}
+
+/* BIND failing to write out_devid is EFAULT and leaves nothing bound or blocked. */
+TEST_F(cdev, bind_efault_unbinds)
+{
+	struct vfio_device_bind_iommufd *ro;
+	char gpath[64];
+	int group;
+
+	ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	*ro = bind_arg(self->iommufd);
+	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ));
+
+	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, ro));
+	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
+	if (!group_path(self->bdf, gpath, sizeof(gpath))) {
+		group = open(gpath, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, group) {
+			TH_LOG("the failed BIND left %s blocked: %s", gpath,
+			       strerror(errno));
+		}
+		close(group);
+	}
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, device_get_info(self->devfd));
+	munmap(ro, PAGE);
+}
+
+/* Group and cdev exclude each other: BIND with the group open, or opening it when bound: EBUSY. */
+TEST_F(cdev, group_and_bind_exclude)
+{
+	char gpath[64];
+	int group;
+
+	if (group_path(self->bdf, gpath, sizeof(gpath)))
+		SKIP(return, "no group node for %s: kernel without CONFIG_VFIO_GROUP",
+		     self->bdf);
+
+	/* An unbound file does not keep the group closed. */
+	group = open(gpath, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, group);
+	ASSERT_EQ(-EBUSY, cdev_bind(self->devfd, self->iommufd, &self->devid));
+	close(group);
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(-1, open(gpath, O_RDWR | O_CLOEXEC));
+	ASSERT_EQ(EBUSY, errno);
+
+	close_dev(&self->dev, &self->devfd);
+	group = open(gpath, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, group) {
+		TH_LOG("the group stays blocked after the close: %s",
+		       strerror(errno));
+	}
+	close(group);
+}
+
+/* ATTACH: bad args and non-IOAS/HWPT ids EINVAL, unknown ids ENOENT; none attaches. */
+TEST_F(cdev, attach_refusals)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = ATTACH_MINSZ - 1,
+		.pt_id = self->ioas,
+	};
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	attach.argsz = sizeof(attach);
+	attach.flags = 1;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	attach.flags = 1U << 31;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	attach.flags = 0;
+	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    NULL));
+
+	attach.pt_id = 0;
+	ASSERT_EQ(-ENOENT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	attach.pt_id = NO_SUCH_ID;
+	ASSERT_EQ(-ENOENT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	/* The device's own id is neither an IOAS nor a HWPT. */
+	attach.pt_id = self->devid;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+
+	/* Nothing holds the IOAS; once gone, its id is unknown. */
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	attach.pt_id = self->ioas;
+	ASSERT_EQ(-ENOENT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+}
+
+/* ATTACH to an IOAS returns a new HWPT; both are busy until DETACH, which ends the HWPT. */
+TEST_F(cdev, attach_ioas_makes_hwpt)
+{
+	uint32_t hwpt;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	hwpt = attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_NE(self->ioas, hwpt);
+	ASSERT_NE(self->devid, hwpt);
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* ATTACH to an IOMMU_HWPT_ALLOC HWPT returns its id; it outlives DETACH and holds its IOAS. */
+TEST_F(cdev, attach_explicit_hwpt)
+{
+	uint32_t hwpt = 0;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid, self->ioas, &hwpt));
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* ATTACH to the IOAS already attached changes nothing: same HWPT, and one DETACH undoes it all. */
+TEST_F(cdev, attach_same_ioas_twice)
+{
+	uint32_t hwpt;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	hwpt = attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, self->ioas));
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, hwpt));
+
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* ATTACH while attached replaces: the device moves to the new IOAS, the old auto HWPT ends. */
+TEST_F(cdev, attach_replaces_ioas)
+{
+	uint32_t ioas_b = 0, hwpt_a, hwpt_b;
+
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas_b));
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	hwpt_a = attach_ok(_metadata, self->devfd, self->ioas);
+	hwpt_b = attach_ok(_metadata, self->devfd, ioas_b);
+	ASSERT_NE(hwpt_a, hwpt_b);
+	ASSERT_NE(ioas_b, hwpt_b);
+
+	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt_a));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, ioas_b));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_b));
+}
+
+/* Replacing works both ways between explicit and auto HWPT; only the auto one ends when left. */
+TEST_F(cdev, attach_replaces_hwpt_and_ioas)
+{
+	uint32_t hwpt = 0, auto_hwpt;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid, self->ioas, &hwpt));
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, hwpt));
+
+	/* An IOAS gets a HWPT made for it, not the explicit one. */
+	auto_hwpt = attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_NE(hwpt, auto_hwpt);
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, auto_hwpt));
+
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, hwpt));
+	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, auto_hwpt));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* A larger argsz is accepted; the tail is neither checked nor written (VFIO, not E2BIG). */
+TEST_F(cdev, attach_detach_large_argsz)
+{
+	struct {
+		struct vfio_device_attach_iommufd_pt attach;
+		uint8_t tail[20];
+	} attach = {
+		.attach = { .argsz = sizeof(attach), .pt_id = self->ioas },
+	};
+	struct {
+		struct vfio_device_detach_iommufd_pt detach;
+		uint8_t tail[20];
+	} detach = {
+		.detach = { .argsz = sizeof(detach) },
+	};
+
+	memset(attach.tail, TAIL_FILL, sizeof(attach.tail));
+	memset(detach.tail, TAIL_FILL, sizeof(detach.tail));
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+
+	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+			      &attach));
+	ASSERT_NE(self->ioas, attach.attach.pt_id);
+	ASSERT_EQ(-1, first_not(attach.tail, sizeof(attach.tail), TAIL_FILL));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+
+	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+			      &detach));
+	ASSERT_EQ(-1, first_not(detach.tail, sizeof(detach.tail), TAIL_FILL));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* ATTACH with an unwritable pt_id is EFAULT before anything changes, replace too. */
+TEST_F(cdev, attach_efault_changes_nothing)
+{
+	struct vfio_device_attach_iommufd_pt *ro;
+	uint32_t ioas_a = 0, ioas_b = 0;
+
+	ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+
+	/* A first attachment is not made: the IOAS has no user. */
+	*ro = (struct vfio_device_attach_iommufd_pt){
+		.argsz = sizeof(*ro),
+		.pt_id = self->ioas,
+	};
+	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    ro));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+
+	/* A replacement is not made: the device stays on the old IOAS. */
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas_a));
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas_b));
+	attach_ok(_metadata, self->devfd, ioas_a);
+	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ | PROT_WRITE));
+	ro->pt_id = ioas_b;
+	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    ro));
+	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_b));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, ioas_a));
+
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_a));
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	attach_ok(_metadata, self->devfd, self->ioas);
+	munmap(ro, PAGE);
+}
+
+/* DETACH refuses bad arguments, and a refused DETACH leaves the device attached. */
+TEST_F(cdev, detach_refusals)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = DETACH_MINSZ - 1,
+	};
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				    &detach));
+	detach.argsz = sizeof(detach);
+	detach.flags = 1;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				    &detach));
+	detach.flags = 1U << 31;
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				    &detach));
+	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				    NULL));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* DETACH of a detached device succeeds and does nothing, however often. */
+TEST_F(cdev, detach_idempotent)
+{
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+
+	attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+}
+
+/* Closing an attached device file detaches and unbinds; a new file binds the device again. */
+TEST_F(cdev, close_detaches_and_unbinds)
+{
+	uint32_t devid2 = 0, ioas2 = 0, len = 0, type;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	map_src_dst(_metadata, self->iommufd, self->ioas, self->src, self->dst);
+	attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_EQ(self->vmpin_start + 2 * PAGE_KB, vmpin_kb());
+
+	close_dev(&self->dev, &self->devfd);
+	/* An IOAS that no device uses pins nothing. */
+	ASSERT_EQ(self->vmpin_start, vmpin_kb());
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, self->devid, NULL, &len,
+				       &type));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+
+	open_cdev(_metadata, self->path, &self->devfd);
+	bind_ok(_metadata, self->devfd, self->iommufd, &devid2);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas2));
+	attach_ok(_metadata, self->devfd, ioas2);
+}
+
+/* With /dev/iommu closed first, the bound device file keeps working, DMA included. */
+TEST_F(cdev, close_iommufd_first)
+{
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	map_src_dst(_metadata, self->iommufd, self->ioas, self->src, self->dst);
+	attach_ok(_metadata, self->devfd, self->ioas);
+	setup_bar(_metadata, &self->dev, self->devfd);
+
+	close_fd(&self->iommufd);
+	ASSERT_EQ(0, device_get_info(self->devfd));
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+
+	/* The context lives on in the device file, its objects with it. */
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	attach_ok(_metadata, self->devfd, self->ioas);
+	memset(self->dst, DST_FILL, PAGE);
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+}
+
+/* DMA RAM -> edu -> RAM through the IOAS, mapped before and after ATTACH, every byte. */
+TEST_F(cdev, dma_round_trip)
+{
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->src, PAGE,
+			      IOVA_SRC, false));
+	attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->dst, PAGE,
+			      IOVA_DST, true));
+	ASSERT_EQ(self->vmpin_start + 2 * PAGE_KB, vmpin_kb());
+	setup_bar(_metadata, &self->dev, self->devfd);
+
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	TH_LOG("edu %s copied a page through IOVA 0x%lx -> 0x%lx via its char device",
+	       self->bdf, IOVA_SRC, IOVA_DST);
+}
+
+/* DMA to an IOVA unmapped after ATTACH does not land, and the IOMMU reports the fault. */
+TEST_F(cdev, dma_to_unmapped_iova_blocked)
+{
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->src, PAGE,
+			      IOVA_SRC, false));
+	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->dst, PAGE,
+			      IOVA_SPARE, true));
+	attach_ok(_metadata, self->devfd, self->ioas);
+	setup_bar(_metadata, &self->dev, self->devfd);
+	ASSERT_EQ(0, edu_dma(&self->dev, false, IOVA_SRC, 0, PAGE));
+	ASSERT_EQ(PAGE, ioas_unmap(self->iommufd, self->ioas, IOVA_SPARE, PAGE));
+	ASSERT_EQ(self->vmpin_start + PAGE_KB, vmpin_kb());
+
+	ASSERT_EQ(0, edu_dma_blocked(&self->dev, true, IOVA_SPARE, PAGE,
+				     DMAR_WAIT_MS)) {
+		TH_LOG("no DMAR write fault at 0x%lx was logged", IOVA_SPARE);
+	}
+	ASSERT_EQ(-1, first_not(self->dst, PAGE, DST_FILL));
+}
+
+/* Replacing A by B without DETACH moves DMA from A's buffer to B's; A's stays untouched. */
+TEST_F(cdev, dma_follows_replace)
+{
+	uint8_t *a = alloc_page_buf(PAGE, A_FILL);
+	uint8_t *b = alloc_page_buf(PAGE, B_FILL);
+	uint32_t ioas_b = 0, hwpt_a, hwpt_b;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas_b));
+	map_src_dst(_metadata, self->iommufd, self->ioas, self->src, a);
+	map_src_dst(_metadata, self->iommufd, ioas_b, self->src, b);
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	hwpt_a = attach_ok(_metadata, self->devfd, self->ioas);
+	setup_bar(_metadata, &self->dev, self->devfd);
+
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, a, PAGE));
+	ASSERT_EQ(-1, first_not(b, PAGE, B_FILL));
+
+	memset(a, A_FILL, PAGE);
+	hwpt_b = attach_ok(_metadata, self->devfd, ioas_b);
+	ASSERT_NE(hwpt_a, hwpt_b);
+	ASSERT_EQ(0, edu_dma(&self->dev, true, IOVA_DST, 0, PAGE));
+	ASSERT_EQ(0, memcmp(self->src, b, PAGE));
+	ASSERT_EQ(-1, first_not(a, PAGE, A_FILL));
+
+	/* A is left by every device, and pins nothing any more. */
+	ASSERT_EQ(self->vmpin_start + 2 * PAGE_KB, vmpin_kb());
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	close_dev(&self->dev, &self->devfd);
+	close_fd(&self->iommufd);
+	munmap(a, PAGE);
+	munmap(b, PAGE);
+}
+
+/* After DETACH the DMA is blocked, though the IOAS still maps the memory. */
+TEST_F(cdev, dma_blocked_after_detach)
+{
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	map_src_dst(_metadata, self->iommufd, self->ioas, self->src, self->dst);
+	attach_ok(_metadata, self->devfd, self->ioas);
+	setup_bar(_metadata, &self->dev, self->devfd);
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+
+	memset(self->dst, DST_FILL, PAGE);
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(self->vmpin_start, vmpin_kb());
+	ASSERT_EQ(0, edu_dma_blocked(&self->dev, true, IOVA_DST, PAGE,
+				     DMAR_WAIT_MS)) {
+		TH_LOG("no DMAR write fault at 0x%lx was logged", IOVA_DST);
+	}
+	ASSERT_EQ(-1, first_not(self->dst, PAGE, DST_FILL));
+}
+
+/* A group-path device fd has no cdev ioctls (ENOTTY), and meanwhile the cdev cannot bind. */
+TEST_F(cdev, group_device_fd_has_no_cdev_ioctls)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = self->ioas,
+	};
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+	struct vfio_device_bind_iommufd bind = bind_arg(self->iommufd);
+	int container, group, fd;
+	char gpath[64];
+
+	if (group_path(self->bdf, gpath, sizeof(gpath)) ||
+	    access("/dev/vfio/vfio", F_OK))
+		SKIP(return, "no group or container node: kernel without CONFIG_VFIO_GROUP");
+	fd = vfio_group_open_device(self->bdf, &container, &group);
+	ASSERT_LE(0, fd) {
+		TH_LOG("opening %s through its group: %s", self->bdf,
+		       strerror(-fd));
+	}
+	ASSERT_EQ(0, device_get_info(fd));
+
+	/* Bound to a container already: BIND is refused by VFIO itself. */
+	ASSERT_EQ(-EINVAL, ioctl_rc(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	ASSERT_EQ(-ENOTTY, ioctl_rc(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	ASSERT_EQ(-ENOTTY, ioctl_rc(fd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				    &detach));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+
+	ASSERT_EQ(-EBUSY, cdev_bind(self->devfd, self->iommufd, &self->devid));
+	close(fd);
+	close(group);
+	close(container);
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+}
+
+/* =====================================================================
+ * The edu device and QEMU's NVMe controller, each alone in its group, on
+ * one iommufd.  The NVMe controller is taken from its driver for the test
+ * and given back in the teardown.
+ */
+FIXTURE(cdev_nvme) {
+	char edu[BDF_LEN];
+	char nvme[BDF_LEN];
+	char edu_path[PATH_MAX];
+	char nvme_path[PATH_MAX];
+	bool nvme_taken;
+	long vmpin_start;
+	int iommufd;
+	int edu_fd;
+	int nvme_fd;
+	uint32_t ioas;
+	struct vfio_pci_dev dev;
+	uint8_t *src;
+	uint8_t *dst;
+};
+
+FIXTURE_SETUP(cdev_nvme)
+{
+	self->iommufd = -1;
+	self->edu_fd = -1;
+	self->nvme_fd = -1;
+	if (edu_find(self->edu))
+		SKIP_SETUP(NO_LONE_EDU);
+	if (pci_find_device(QEMU_NVME_VENDOR, QEMU_NVME_DEVICE, true,
+			    "NVME_BDF", self->nvme))
+		SKIP_SETUP("no QEMU NVMe controller alone in an IOMMU group");
+	setup_cdev_device(_metadata, self->edu, self->edu_path);
+	self->nvme_taken = true;
+	setup_cdev_device(_metadata, self->nvme, self->nvme_path);
+
+	self->vmpin_start = vmpin_kb();
+	ASSERT_LE(0, self->vmpin_start);
+	self->src = alloc_page_buf(PAGE, 0);
+	self->dst = alloc_page_buf(PAGE, DST_FILL);
+	ASSERT_NE(NULL, self->src);
+	ASSERT_NE(NULL, self->dst);
+	fill_pattern(self->src, PAGE, 2);
+
+	self->iommufd = open_iommufd();
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	open_cdev(_metadata, self->edu_path, &self->edu_fd);
+	open_cdev(_metadata, self->nvme_path, &self->nvme_fd);
+}
+
+FIXTURE_TEARDOWN(cdev_nvme)
+{
+	int rc;
+
+	close_dev(&self->dev, &self->edu_fd);
+	close_fd(&self->nvme_fd);
+	close_fd(&self->iommufd);
+	expect_unpinned(_metadata, self->vmpin_start);
+	expect_bindable(_metadata, self->edu_path);
+	expect_bindable(_metadata, self->nvme_path);
+	if (self->nvme_taken) {
+		rc = pci_unbind_vfio(self->nvme);
+		EXPECT_EQ(0, rc) {
+			TH_LOG("%s not given back to its driver: %s",
+			       self->nvme, strerror(-rc));
+		}
+	}
+	if (self->src)
+		munmap(self->src, PAGE);
+	if (self->dst)
+		munmap(self->dst, PAGE);
+}
+
+/* Two groups on one IOAS share its HWPT; edu DMA works, and each detach leaves the other. */
+TEST_F(cdev_nvme, share_auto_hwpt)
+{
+	uint32_t edu_id = 0, nvme_id = 0, hwpt;
+
+	bind_ok(_metadata, self->edu_fd, self->iommufd, &edu_id);
+	bind_ok(_metadata, self->nvme_fd, self->iommufd, &nvme_id);
+	ASSERT_NE(edu_id, nvme_id);
+	map_src_dst(_metadata, self->iommufd, self->ioas, self->src, self->dst);
+
+	hwpt = attach_ok(_metadata, self->edu_fd, self->ioas);
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->nvme_fd, self->ioas));
+	setup_bar(_metadata, &self->dev, self->edu_fd);
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+
+	/* The NVMe controller goes; the edu keeps the HWPT and its DMA. */
+	ASSERT_EQ(0, cdev_detach(self->nvme_fd));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	memset(self->dst, DST_FILL, PAGE);
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+
+	/* It comes back to the same HWPT, which then outlives the edu's DETACH. */
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->nvme_fd, self->ioas));
+	ASSERT_EQ(0, cdev_detach(self->edu_fd));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, cdev_detach(self->nvme_fd));
+	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* =====================================================================
+ * Two edu devices in one IOMMU group.  The setup opens two iommufds, two
+ * IOASes on the first, and an unbound file of each device.
+ */
+FIXTURE(cdev_pair) {
+	char bdf[2][BDF_LEN];
+	char path[2][PATH_MAX];
+	long vmpin_start;
+	int iommufd;
+	int iommufd2;
+	int fd[2];
+	uint32_t devid[2];
+	uint32_t ioas;
+	uint32_t ioas2;
+	struct vfio_pci_dev dev;
+	uint8_t *src;
+	uint8_t *a;
+	uint8_t *b;
+};
+
+FIXTURE_SETUP(cdev_pair)
+{
+	self->iommufd = -1;
+	self->iommufd2 = -1;
+	self->fd[0] = -1;
+	self->fd[1] = -1;
+	if (pci_find_group_pair(EDU_VENDOR, EDU_DEVICE, self->bdf[0],
+				self->bdf[1]))
+		SKIP_SETUP("no two edu devices in one IOMMU group (no IOMMU?)");
+	setup_cdev_device(_metadata, self->bdf[0], self->path[0]);
+	setup_cdev_device(_metadata, self->bdf[1], self->path[1]);
+	TH_LOG("edu %s and %s share IOMMU group %d", self->bdf[0],
+	       self->bdf[1], pci_iommu_group(self->bdf[0]));
+
+	self->vmpin_start = vmpin_kb();
+	ASSERT_LE(0, self->vmpin_start);
+	self->src = alloc_page_buf(PAGE, 0);
+	self->a = alloc_page_buf(PAGE, A_FILL);
+	self->b = alloc_page_buf(PAGE, B_FILL);
+	ASSERT_NE(NULL, self->src);
+	ASSERT_NE(NULL, self->a);
+	ASSERT_NE(NULL, self->b);
+	fill_pattern(self->src, PAGE, 3);
+
+	self->iommufd = open_iommufd();
+	self->iommufd2 = open_iommufd();
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_LE(0, self->iommufd2);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas2));
+	open_cdev(_metadata, self->path[0], &self->fd[0]);
+	open_cdev(_metadata, self->path[1], &self->fd[1]);
+}
+
+FIXTURE_TEARDOWN(cdev_pair)
+{
+	/* The BAR mapping, when there is one, is of the second device. */
+	close_fd(&self->fd[0]);
+	close_dev(&self->dev, &self->fd[1]);
+	close_fd(&self->iommufd2);
+	close_fd(&self->iommufd);
+	expect_unpinned(_metadata, self->vmpin_start);
+	expect_bindable(_metadata, self->path[0]);
+	expect_bindable(_metadata, self->path[1]);
+	if (self->src)
+		munmap(self->src, PAGE);
+	if (self->a)
+		munmap(self->a, PAGE);
+	if (self->b)
+		munmap(self->b, PAGE);
+}
+
+/* Devices of one group bind to the same iommufd, each with a devid of its own. */
+TEST_F(cdev_pair, bind_same_iommufd)
+{
+	uint32_t len, type;
+	struct iommu_hw_info_vtd vtd;
+
+	bind_ok(_metadata, self->fd[0], self->iommufd, &self->devid[0]);
+	bind_ok(_metadata, self->fd[1], self->iommufd, &self->devid[1]);
+	ASSERT_NE(self->devid[0], self->devid[1]);
+	len = sizeof(vtd);
+	ASSERT_EQ(0, get_hw_info(self->iommufd, self->devid[1], &vtd, &len,
+				 &type));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, type);
+	ASSERT_EQ(0, device_get_info(self->fd[0]));
+	ASSERT_EQ(0, device_get_info(self->fd[1]));
+}
+
+/* A group has one DMA owner: its other device binding to another iommufd is EPERM. */
+TEST_F(cdev_pair, bind_second_iommufd_refused)
+{
+	uint32_t devid;
+	int fd;
+
+	bind_ok(_metadata, self->fd[0], self->iommufd, &self->devid[0]);
+	ASSERT_EQ(-EPERM, cdev_bind(self->fd[1], self->iommufd2, &devid));
+	ASSERT_EQ(-EINVAL, device_get_info(self->fd[1]));
+
+	close_fd(&self->fd[0]);
+	bind_ok(_metadata, self->fd[1], self->iommufd2, &self->devid[1]);
+	/* Now the other way round. */
+	open_cdev(_metadata, self->path[0], &fd);
+	ASSERT_EQ(-EPERM, cdev_bind(fd, self->iommufd, &devid));
+	bind_ok(_metadata, fd, self->iommufd2, &self->devid[0]);
+	close(fd);
+}
+
+/* One bound device keeps its group closed (EBUSY), an open group keeps all from binding. */
+TEST_F(cdev_pair, group_and_bind_exclude)
+{
+	char gpath[64];
+	int group;
+
+	if (group_path(self->bdf[0], gpath, sizeof(gpath)))
+		SKIP(return, "no group node for %s: kernel without CONFIG_VFIO_GROUP",
+		     self->bdf[0]);
+	bind_ok(_metadata, self->fd[0], self->iommufd, &self->devid[0]);
+	ASSERT_EQ(-1, open(gpath, O_RDWR | O_CLOEXEC));
+	ASSERT_EQ(EBUSY, errno);
+
+	close_fd(&self->fd[0]);
+	group = open(gpath, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, group);
+	ASSERT_EQ(-EBUSY, cdev_bind(self->fd[1], self->iommufd,
+				    &self->devid[1]));
+	close(group);
+	bind_ok(_metadata, self->fd[1], self->iommufd, &self->devid[1]);
+}
+
+/* A group's devices share one HWPT: same IOAS, same HWPT; another HWPT or IOAS: EINVAL. */
+TEST_F(cdev_pair, attach_one_hwpt_per_group)
+{
+	uint32_t hwpt, other = 0;
+
+	bind_ok(_metadata, self->fd[0], self->iommufd, &self->devid[0]);
+	bind_ok(_metadata, self->fd[1], self->iommufd, &self->devid[1]);
+	hwpt = attach_ok(_metadata, self->fd[0], self->ioas);
+
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid[1], self->ioas,
+				&other));
+	ASSERT_EQ(-EINVAL, cdev_attach(self->fd[1], &other));
+	ASSERT_EQ(-EINVAL, cdev_attach(self->fd[1], &self->ioas2));
+	/* The refused attachment left no HWPT on the other IOAS. */
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas2));
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->fd[1], self->ioas));
+
+	/* The HWPT lasts as long as one device of the group is on it. */
+	ASSERT_EQ(0, cdev_detach(self->fd[0]));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, cdev_detach(self->fd[1]));
+	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy_id(self->iommufd, other));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* Replacing one device's page table moves its group: the other device's DMA follows. */
+TEST_F(cdev_pair, replace_moves_group)
+{
+	uint32_t hwpt, hwpt2;
+
+	bind_ok(_metadata, self->fd[0], self->iommufd, &self->devid[0]);
+	bind_ok(_metadata, self->fd[1], self->iommufd, &self->devid[1]);
+	map_src_dst(_metadata, self->iommufd, self->ioas, self->src, self->a);
+	map_src_dst(_metadata, self->iommufd, self->ioas2, self->src, self->b);
+	hwpt = attach_ok(_metadata, self->fd[0], self->ioas);
+	ASSERT_EQ(hwpt, attach_ok(_metadata, self->fd[1], self->ioas));
+
+	setup_bar(_metadata, &self->dev, self->fd[1]);
+	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(self->src, self->a, PAGE));
+
+	memset(self->a, A_FILL, PAGE);
+	hwpt2 = attach_ok(_metadata, self->fd[0], self->ioas2);
+	ASSERT_NE(hwpt, hwpt2);
+	ASSERT_EQ(0, edu_dma(&self->dev, true, IOVA_DST, 0, PAGE));
+	ASSERT_EQ(0, memcmp(self->src, self->b, PAGE));
+	ASSERT_EQ(-1, first_not(self->a, PAGE, A_FILL));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+
+	/* The second device is on the new HWPT already. */
+	ASSERT_EQ(hwpt2, attach_ok(_metadata, self->fd[1], self->ioas2));
+	ASSERT_EQ(0, cdev_detach(self->fd[1]));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas2));
+	ASSERT_EQ(0, cdev_detach(self->fd[0]));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas2));
+}
+
+/* =====================================================================
+ * Allocation failures, injected one at a time through
+ * /proc/self/task/TID/fail-nth into BIND and ATTACH of the lone edu device.
+ */
+
+/* More runs than any of the commands has allocations. */
+#define NTH_MAX_RUNS	1000
+
+/* What the tests set in debugfs; each is put back as found afterwards. */
+static const struct {
+	const char *path;
+	const char *value;
+} nth_knobs[] = {
+	/* Allocations that may sleep count too... */
+	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+	/* ...single pages included (IOMMU page tables)... */
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+	/* ...and an injected failure is not worth a stack trace. */
+	{ "/sys/kernel/debug/failslab/verbose", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+};
+
+#define NTH_NR_KNOBS	ARRAY_SIZE(nth_knobs)
+#define NTH_KNOB_LEN	32
+
+static int knob_read(const char *path, char *val, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return -errno;
+	got = read(fd, val, size - 1);
+	close(fd);
+	if (got <= 0)
+		return got ? -errno : -ENODATA;
+	val[got] = '\0';
+	return 0;
+}
+
+static int knob_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(val), put;
+
+	if (fd < 0)
+		return -errno;
+	put = write(fd, val, len);
+	close(fd);
+	return put == len ? 0 : (put < 0 ? -errno : -EIO);
+}
+
+/* The @n-th injectable allocation of this thread from now on fails. */
+static int nth_arm(int nth_fd, unsigned int n)
+{
+	char val[16];
+	int len = snprintf(val, sizeof(val), "%u", n);
+
+	return pwrite(nth_fd, val, len, 0) == len ? 0 : -EIO;
+}
+
+/*
+ * Disarm.  1 if the armed failure was injected (the count reads 0), 0 if
+ * the command did not get that far, or -errno.
+ */
+static int nth_disarm(int nth_fd)
+{
+	char val[16] = "";
+	ssize_t got = pread(nth_fd, val, sizeof(val) - 1, 0);
+	int err = errno;
+
+	if (pwrite(nth_fd, "0", 1, 0) != 1)
+		return -EIO;
+	if (got <= 0)
+		return got ? -err : -ENODATA;
+	return strtoul(val, NULL, 10) == 0;
+}
+
+/* What every run shares. */
+struct nth_env {
+	char bdf[BDF_LEN];
+	char path[PATH_MAX];
+	int nth_fd;
+	long vmpin_start;
+	unsigned int nsaved;
+	char saved[NTH_NR_KNOBS][NTH_KNOB_LEN];
+	uint8_t *src;
+	uint8_t *a;
+	uint8_t *b;
+};
+
+/* One run: fresh files, the state the command is issued in, its result. */
+struct nth_run {
+	int iommufd;
+	int devfd;
+	uint32_t devid;
+	uint32_t ioas_a;
+	uint32_t ioas_b;
+	uint32_t hwpt_a;
+	uint32_t pt_id;
+	struct vfio_pci_dev dev;
+};
+
+/**
+ * struct nth_case - a command under allocation failure
+ * @name: for the messages
+ * @prepare: the state before the command, built with nothing armed
+ * @command: the command alone, 0 or -errno; it must not allocate on its own
+ * @verify: with nothing armed, what a success did or that a failure left
+ *          the state as it was
+ * @stop_in: the sweep ends with the first failure injected under this
+ *           kernel function (seen in the stack the injection logs)
+ */
+struct nth_case {
+	const char *name;
+	const char *stop_in;
+	void (*prepare)(struct __test_metadata *_metadata,
+			struct nth_env *env, struct nth_run *r);
+	int (*command)(struct nth_run *r);
+	void (*verify)(struct __test_metadata *_metadata, struct nth_env *env,
+		       struct nth_run *r, int rc);
+};
+
+static void nth_run_open(struct __test_metadata *_metadata,
+			 struct nth_env *env, struct nth_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->iommufd = open_iommufd();
+	ASSERT_LE(0, r->iommufd);
+	open_cdev(_metadata, env->path, &r->devfd);
+}
+
+/* Closing the run's files releases everything it pinned. */
+static void nth_run_close(struct __test_metadata *_metadata,
+			  struct nth_env *env, struct nth_run *r)
+{
+	close_dev(&r->dev, &r->devfd);
+	close_fd(&r->iommufd);
+	ASSERT_EQ(env->vmpin_start, vmpin_kb()) {
+		TH_LOG("pinned memory was left behind");
+	}
+}
+
+static void nth_sweep(struct __test_metadata *_metadata, struct nth_env *env,
+		      const struct nth_case *c)
+{
+	unsigned int n, refused = 0, absorbed = 0;
+	bool last = false;
+	int rc, hit, kfd = -1;
+	struct nth_run r;
+
+	/*
+	 * Each injected failure logs its stack, which tells where it hit.
+	 * BIND opens the device after binding it, and vfio-pci's open enables
+	 * the PCI device, which evaluates its ACPI interrupt routing: 6.1's
+	 * ACPICA corrupts its own reference counts when allocations fail
+	 * there (seen: "Reference Count was zero before increment", then an
+	 * oops).  That is neither VFIO nor iommufd, so the sweep ends once
+	 * a failure lands in the open.
+	 */
+	if (c->stop_in) {
+		/* 2: the message and the stack */
+		ASSERT_EQ(0, knob_write("/sys/kernel/debug/failslab/verbose",
+					"2"));
+		ASSERT_EQ(0, knob_write("/sys/kernel/debug/fail_page_alloc/verbose",
+					"2"));
+		kfd = kmsg_open();
+		ASSERT_LE(0, kfd);
+	}
+
+	for (n = 1; !last; n++) {
+		ASSERT_GE(NTH_MAX_RUNS, n) {
+			TH_LOG("%s still reaches allocation %u", c->name, n);
+		}
+		nth_run_open(_metadata, env, &r);
+		c->prepare(_metadata, env, &r);
+
+		ASSERT_EQ(0, nth_arm(env->nth_fd, n));
+		rc = c->command(&r);
+		hit = nth_disarm(env->nth_fd);
+		ASSERT_LE(0, hit);
+
+		if (!hit) {
+			ASSERT_EQ(0, rc) {
+				TH_LOG("%s failed with nothing injected: %s",
+				       c->name, strerror(-rc));
+			}
+		} else if (rc) {
+			ASSERT_EQ(-ENOMEM, rc) {
+				TH_LOG("%s with allocation %u failed: %s, not ENOMEM",
+				       c->name, n, strerror(-rc));
+			}
+			refused++;
+		} else {
+			absorbed++;
+		}
+		if (hit && c->stop_in &&
+		    kmsg_wait_for(kfd, 500, c->stop_in, NULL) == 1) {
+			TH_LOG("%s: allocation %u is in %s: the sweep ends there",
+			       c->name, n, c->stop_in);
+			last = true;
+		}
+		c->verify(_metadata, env, &r, rc);
+		nth_run_close(_metadata, env, &r);
+		if (!hit)
+			break;
+	}
+	if (c->stop_in) {
+		close(kfd);
+		knob_write("/sys/kernel/debug/failslab/verbose", "0");
+		knob_write("/sys/kernel/debug/fail_page_alloc/verbose", "0");
+	}
+	TH_LOG("%s: %u allocation(s) failed in turn: %u ENOMEM, %u absorbed",
+	       c->name, n - 1, refused, absorbed);
+	ASSERT_LT(0, n - 1) {
+		TH_LOG("%s: no failure was injected", c->name);
+	}
+}
+
+/* ---- BIND. */
+
+static void nth_prep_nothing(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct nth_run *r)
+{
+}
+
+static int nth_do_bind(struct nth_run *r)
+{
+	return cdev_bind(r->devfd, r->iommufd, &r->devid);
+}
+
+static void nth_check_bind(struct __test_metadata *_metadata,
+			   struct nth_env *env, struct nth_run *r, int rc)
+{
+	if (rc) {
+		/* Nothing was granted, and nothing stands in the way. */
+		ASSERT_EQ(-EINVAL, device_get_info(r->devfd));
+		bind_ok(_metadata, r->devfd, r->iommufd, &r->devid);
+	}
+	ASSERT_NE(0, r->devid);
+	ASSERT_EQ(0, device_get_info(r->devfd));
+	setup_bar(_metadata, &r->dev, r->devfd);
+}
+
+static const struct nth_case nth_bind = {
+	.name = "VFIO_DEVICE_BIND_IOMMUFD",
+	.stop_in = "vfio_device_open",
+	.prepare = nth_prep_nothing,
+	.command = nth_do_bind,
+	.verify = nth_check_bind,
+};
+
+/* ---- ATTACH to an IOAS with two mappings, so that attaching pins both. */
+
+static void nth_map_ioas(struct __test_metadata *_metadata,
+			 struct nth_env *env, struct nth_run *r,
+			 uint32_t *ioas, uint8_t *dst)
+{
+	ASSERT_EQ(0, ioas_alloc(r->iommufd, ioas));
+	map_src_dst(_metadata, r->iommufd, *ioas, env->src, dst);
+}
+
+static void nth_prep_attach(struct __test_metadata *_metadata,
+			    struct nth_env *env, struct nth_run *r)
+{
+	nth_map_ioas(_metadata, env, r, &r->ioas_a, env->a);
+	bind_ok(_metadata, r->devfd, r->iommufd, &r->devid);
+	setup_bar(_metadata, &r->dev, r->devfd);
+	r->pt_id = r->ioas_a;
+}
+
+static int nth_do_attach(struct nth_run *r)
+{
+	return cdev_attach(r->devfd, &r->pt_id);
+}
+
+/* DMA through IOVA_SRC and IOVA_DST lands in @dst, and not in @other. */
+static void nth_expect_dma(struct __test_metadata *_metadata,
+			   struct nth_env *env, struct nth_run *r,
+			   uint8_t *dst, uint8_t *other, uint8_t other_fill)
+{
+	memset(env->a, A_FILL, PAGE);
+	memset(env->b, B_FILL, PAGE);
+	ASSERT_EQ(0, edu_copy(&r->dev, IOVA_SRC, IOVA_DST));
+	ASSERT_EQ(0, memcmp(env->src, dst, PAGE));
+	ASSERT_EQ(-1, first_not(other, PAGE, other_fill));
+}
+
+static void nth_check_attach(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct nth_run *r, int rc)
+{
+	if (!rc) {
+		ASSERT_NE(r->ioas_a, r->pt_id);
+		ASSERT_EQ(-EBUSY, destroy_id(r->iommufd, r->ioas_a));
+		ASSERT_EQ(env->vmpin_start + 2 * PAGE_KB, vmpin_kb());
+		nth_expect_dma(_metadata, env, r, env->a, env->b, B_FILL);
+		return;
+	}
+	/* No HWPT holds the IOAS, and nothing is pinned. */
+	ASSERT_EQ(env->vmpin_start, vmpin_kb());
+	ASSERT_EQ(0, destroy_id(r->iommufd, r->ioas_a));
+	/* The device attaches to a fresh IOAS and DMAs through it. */
+	nth_map_ioas(_metadata, env, r, &r->ioas_b, env->b);
+	attach_ok(_metadata, r->devfd, r->ioas_b);
+	nth_expect_dma(_metadata, env, r, env->b, env->a, A_FILL);
+}
+
+static const struct nth_case nth_attach = {
+	.name = "VFIO_DEVICE_ATTACH_IOMMUFD_PT to an IOAS",
+	.prepare = nth_prep_attach,
+	.command = nth_do_attach,
+	.verify = nth_check_attach,
+};
+
+/* ---- ATTACH from IOAS A, where the device DMAs, to IOAS B. */
+
+static void nth_prep_replace(struct __test_metadata *_metadata,
+			     struct nth_env *env, struct nth_run *r)
+{
+	nth_map_ioas(_metadata, env, r, &r->ioas_a, env->a);
+	nth_map_ioas(_metadata, env, r, &r->ioas_b, env->b);
+	bind_ok(_metadata, r->devfd, r->iommufd, &r->devid);
+	r->hwpt_a = attach_ok(_metadata, r->devfd, r->ioas_a);
+	setup_bar(_metadata, &r->dev, r->devfd);
+	r->pt_id = r->ioas_b;
+}
+
+static void nth_check_replace(struct __test_metadata *_metadata,
+			      struct nth_env *env, struct nth_run *r, int rc)
+{
+	/* One IOAS is attached, with its two mappings pinned. */
+	ASSERT_EQ(env->vmpin_start + 2 * PAGE_KB, vmpin_kb());
+	if (!rc) {
+		ASSERT_NE(r->hwpt_a, r->pt_id);
+		ASSERT_EQ(-ENOENT, destroy_id(r->iommufd, r->hwpt_a));
+		ASSERT_EQ(0, destroy_id(r->iommufd, r->ioas_a));
+		nth_expect_dma(_metadata, env, r, env->b, env->a, A_FILL);
+		return;
+	}
+	/* Still on A, with nothing left on B. */
+	nth_expect_dma(_metadata, env, r, env->a, env->b, B_FILL);
+	ASSERT_EQ(0, destroy_id(r->iommufd, r->ioas_b));
+	ASSERT_EQ(-EBUSY, destroy_id(r->iommufd, r->ioas_a));
+	ASSERT_EQ(-EBUSY, destroy_id(r->iommufd, r->hwpt_a));
+}
+
+static const struct nth_case nth_replace = {
+	.name = "VFIO_DEVICE_ATTACH_IOMMUFD_PT replacing IOAS A by IOAS B",
+	.prepare = nth_prep_replace,
+	.command = nth_do_attach,
+	.verify = nth_check_replace,
+};
+
+FIXTURE(cdev_fail_nth) {
+	char bdf[BDF_LEN];
+	struct nth_env env;
+};
+
+FIXTURE_SETUP(cdev_fail_nth)
+{
+	struct nth_env *env = &self->env;
+	char path[64];
+	unsigned int i;
+	uint32_t id;
+	int fd, rc, hit;
+
+	env->nth_fd = -1;
+	if (edu_find(self->bdf))
+		SKIP_SETUP(NO_LONE_EDU);
+	memcpy(env->bdf, self->bdf, BDF_LEN);
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	if (access(path, F_OK))
+		SKIP_SETUP("no %s: kernel without CONFIG_FAULT_INJECTION",
+			   path);
+	for (i = 0; i < NTH_NR_KNOBS; i++)
+		if (knob_read(nth_knobs[i].path, env->saved[i], NTH_KNOB_LEN))
+			SKIP_SETUP("no %s: %s", nth_knobs[i].path,
+				   "no debugfs, CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or CONFIG_FAULT_INJECTION_DEBUG_FS");
+	setup_cdev_device(_metadata, self->bdf, env->path);
+
+	env->nth_fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, env->nth_fd);
+	for (i = 0; i < NTH_NR_KNOBS; i++) {
+		ASSERT_EQ(0, knob_write(nth_knobs[i].path, nth_knobs[i].value));
+		env->nsaved = i + 1;
+	}
+
+	env->src = alloc_page_buf(PAGE, 0);
+	env->a = alloc_page_buf(PAGE, A_FILL);
+	env->b = alloc_page_buf(PAGE, B_FILL);
+	ASSERT_NE(NULL, env->src);
+	ASSERT_NE(NULL, env->a);
+	ASSERT_NE(NULL, env->b);
+	fill_pattern(env->src, PAGE, 4);
+	env->vmpin_start = vmpin_kb();
+	ASSERT_LE(0, env->vmpin_start);
+
+	/* An armed failure reaches the kernel: IOMMU_IOAS_ALLOC's first. */
+	fd = open_iommufd();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, nth_arm(env->nth_fd, 1));
+	rc = ioas_alloc(fd, &id);
+	hit = nth_disarm(env->nth_fd);
+	ASSERT_EQ(1, hit) {
+		TH_LOG("an armed failure was not injected");
+	}
+	ASSERT_EQ(-ENOMEM, rc);
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(cdev_fail_nth)
+{
+	struct nth_env *env = &self->env;
+	unsigned int i;
+
+	for (i = 0; i < env->nsaved; i++)
+		knob_write(nth_knobs[i].path, env->saved[i]);
+	close_fd(&env->nth_fd);
+	expect_unpinned(_metadata, env->vmpin_start);
+	expect_bindable(_metadata, env->path);
+	if (env->src)
+		munmap(env->src, PAGE);
+	if (env->a)
+		munmap(env->a, PAGE);
+	if (env->b)
+		munmap(env->b, PAGE);
+}
+
+/* Each allocation of BIND failed in turn: ENOMEM or absorbed; after ENOMEM BIND works. */
+TEST_F_TIMEOUT(cdev_fail_nth, bind, 600)
+{
+	nth_sweep(_metadata, &self->env, &nth_bind);
+}
+
+/* Each allocation of ATTACH failed in turn: ENOMEM or absorbed; no HWPT or pin stays. */
+TEST_F_TIMEOUT(cdev_fail_nth, attach_ioas, 600)
+{
+	nth_sweep(_metadata, &self->env, &nth_attach);
+}
+
+/* Each allocation of a replacing ATTACH failed in turn; after ENOMEM the old one carries DMA. */
+TEST_F_TIMEOUT(cdev_fail_nth, attach_replace, 600)
+{
+	nth_sweep(_metadata, &self->env, &nth_replace);
+}
+
+TEST_HARNESS_MAIN
