@@ -43,7 +43,7 @@ export CCACHE_BASEDIR	:= $(B)
 export CCACHE_MAXSIZE	?= 8G
 export CCACHE_NOHASHDIR	:= 1
 
-.PHONY: all setup prepare abi kernel initramfs run check check-debug series \
+.PHONY: all setup prepare abi kernel initramfs run check check-debug series demo-tools \
 	series-check lint clean distclean help upstream-selftests check-upstream \
 	bench-tools bench
 
@@ -79,9 +79,19 @@ kernel: prepare
 initramfs: kernel
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs.cpio
 
-run: abi initramfs
+# The cdev demo, built against upstream 6.12's <linux/vfio.h> and
+# <linux/iommufd.h> only: what an unmodified VMM would be compiled with.
+demo-tools: abi kernel
+	@harness/upstream-uapi.sh $(CACHE) $(SRC) $(OBJ) $(OUT)/upstream-uapi
+	@$(MAKE) --no-print-directory -C $(SRC)/tools/iommufd cdev-demo \
+		OUTPUT=$(OUT)/demo/ \
+		UPSTREAM_UAPI_INCLUDES=-I$(OUT)/upstream-uapi
+
+run: abi initramfs demo-tools
+	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-run.cpio \
+		demo=$(OUT)/demo
 	@$(BOOT) --mode run --kernel $(OBJ)/arch/x86/boot/bzImage \
-		--initrd $(OUT)/initramfs.cpio --out $(OUT)/run$(RUNDIR_SUFFIX) --timeout $(TIMEOUT)
+		--initrd $(OUT)/initramfs-run.cpio --out $(OUT)/run$(RUNDIR_SUFFIX) --timeout $(TIMEOUT)
 
 check: abi initramfs
 	@$(BOOT) --mode check --kernel $(OBJ)/arch/x86/boot/bzImage \

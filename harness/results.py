@@ -31,6 +31,12 @@ KERNEL_REPORTS = re.compile(
     r'detected stalls on CPU|unreferenced object 0x|'
     r'kmemleak: \d+ new suspected')
 
+# make run's demos: each ends with "harness: demo NAME exit=N".
+DEMO_EXIT = re.compile(r'^harness: demo (\S+) exit=(\d+)')
+DEMOS = (('type1', 'edu DMA through a VFIO type1 container (group path)'),
+         ('cdev', 'edu DMA through /dev/vfio/devices/vfioX on iommufd, '
+                  'a program built with upstream 6.12 headers only'))
+
 # The benchmark's last line when it ran to its end.
 BENCH_DONE = 'bench: done'
 BENCH_EXIT = re.compile(r'^harness: bench exit=(\d+)')
@@ -168,10 +174,13 @@ def main():
             print(line.rstrip('\r\n'))
         print()
     else:
-        demo = [l for l in results if l.startswith('harness: demo exit=')]
-        rc = int(demo[-1].split('=')[1]) if demo else -1
-        tally.add('pass' if rc == 0 else 'fail', 'demo: edu DMA through VFIO',
-                  '' if rc == 0 else f'exit {rc}')
+        demos = {m.group(1): int(m.group(2))
+                 for m in map(DEMO_EXIT.match, results) if m}
+        for name, what in DEMOS:
+            rc = demos.get(name)
+            tally.add('pass' if rc == 0 else 'fail', f'demo: {what}',
+                      'did not run' if rc is None else
+                      '' if rc == 0 else f'exit {rc}')
 
     text = ''.join(results)
     machine = []
