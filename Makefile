@@ -135,7 +135,7 @@ series-check: series
 	@harness/series.sh check $(CACHE) $(CURDIR) $(B)/series
 
 lint: series kernel
-	@harness/lint.sh $(SRC) $(OBJ) $(B)/series
+	@harness/lint.sh $(SRC) $(OBJ) $(B)/series $$(harness/base.sh $(CACHE))
 
 clean:
 	rm -rf $(B)

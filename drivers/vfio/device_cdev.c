@@ -49,6 +49,7 @@ struct vfio_device_file {
 
 static bool vfio_df_granted(struct vfio_device_file *df)
 {
+	/* Pairs with the release in the bind: the device is open if set. */
 	return smp_load_acquire(&df->access_granted);
 }
 
@@ -174,6 +175,7 @@ static long vfio_df_ioctl_bind(struct vfio_device_file *df,
 		goto out_unlock;
 	}
 	df->iommufd = ictx;
+	/* Publishes the open device to the lockless file operations. */
 	smp_store_release(&df->access_granted, true);
 	mutex_unlock(&device->dev_set->lock);
 	return 0;

@@ -111,12 +111,13 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	struct iommufd_object *pt_obj;
 	struct iommufd_device *idev;
 	struct iommufd_ioas *ioas;
+	bool typed = cmd->data_type != IOMMU_HWPT_DATA_NONE;
 	int rc;
 
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
 	/* Type-specific data goes with a type, and a type needs data. */
-	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE) != !cmd->data_len)
+	if (typed != !!cmd->data_len)
 		return -EINVAL;
 
 	idev = iommufd_get_device(ucmd, cmd->dev_id);
@@ -142,7 +143,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	 * page tables are later uAPI that this kernel's drivers cannot back:
 	 * refuse them rather than hand out a HWPT that ignores them.
 	 */
-	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+	if (cmd->flags || typed) {
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
 	}

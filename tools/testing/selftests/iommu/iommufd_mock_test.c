@@ -1523,7 +1523,8 @@ static const struct iommu_test_hw_info mock_info = {
 };
 
 /* The version of struct iommu_hw_info without out_capabilities. */
-#define HW_INFO_SIZE_V1		offsetofend(struct iommu_hw_info, __reserved)
+/* The first version of struct iommu_hw_info ends with __reserved. */
+#define HW_INFO_SIZE_V1		offsetof(struct iommu_hw_info, out_capabilities)
 
 TEST_F(hw_info, exact_buffer_gets_the_mock_data)
 {
@@ -1590,7 +1591,7 @@ TEST_F(hw_info, smaller_buffer_gets_its_part_only)
 	/* Only flags, as an older program's struct would have it. */
 	memset(&info, 0xff, sizeof(info));
 	arg = hw_info_arg(self->dev.idev, &info,
-			  offsetofend(struct iommu_test_hw_info, flags));
+			  offsetof(struct iommu_test_hw_info, test_reg));
 	ASSERT_EQ(0, get_hw_info(self->fd, &arg));
 	EXPECT_EQ(sizeof(info), arg.data_len);
 	EXPECT_EQ(0, info.flags);

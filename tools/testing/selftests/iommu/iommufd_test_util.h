@@ -56,12 +56,6 @@
 #define MOCK_IOVA(pages)	((uint64_t)MOCK_APERTURE_START + \
 				 (uint64_t)(pages) * pg)
 
-/* The first byte after @member of struct @type. */
-#ifndef offsetofend
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
-#endif
-
 /* The CPU page size, known before any test runs. */
 static uint64_t pg;
 
