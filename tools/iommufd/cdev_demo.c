@@ -51,18 +51,24 @@ static int fail(const char *what)
 	return 1;
 }
 
-static void reg_write64(volatile uint8_t *bar, unsigned int reg, uint64_t v)
+/* BAR accesses: one load or store of the register's width each. */
+static void reg_write64(uint8_t *bar, unsigned int reg, uint64_t v)
 {
-	*(volatile uint64_t *)(bar + reg) = v;
+	__atomic_store_n((uint64_t *)(bar + reg), v, __ATOMIC_RELAXED);
 }
 
-static uint64_t reg_read64(volatile uint8_t *bar, unsigned int reg)
+static uint64_t reg_read64(uint8_t *bar, unsigned int reg)
 {
-	return *(volatile uint64_t *)(bar + reg);
+	return __atomic_load_n((uint64_t *)(bar + reg), __ATOMIC_RELAXED);
+}
+
+static uint32_t reg_read32(uint8_t *bar, unsigned int reg)
+{
+	return __atomic_load_n((uint32_t *)(bar + reg), __ATOMIC_RELAXED);
 }
 
 /* One transfer by the engine; 0, or -1 if it does not finish in 1 s. */
-static int edu_dma(volatile uint8_t *bar, uint64_t src, uint64_t dst,
+static int edu_dma(uint8_t *bar, uint64_t src, uint64_t dst,
 		   int to_ram)
 {
 	struct timespec ts = { 0, 1000000 };
@@ -114,7 +120,7 @@ int main(int argc, char **argv)
 	struct dirent *de;
 	int iommufd, devfd;
 	DIR *dir;
-	volatile uint8_t *bar;
+	uint8_t *bar;
 	uint8_t *src, *dst;
 	uint16_t command;
 	ssize_t n;
@@ -193,7 +199,7 @@ int main(int argc, char **argv)
 	n = pwrite(devfd, &command, sizeof(command), cfg.offset + PCI_COMMAND);
 	if (n != sizeof(command))
 		return fail("enable bus mastering");
-	printf("demo: edu ident 0x%08x\n", *(volatile uint32_t *)bar);
+	printf("demo: edu ident 0x%08x\n", reg_read32(bar, EDU_IDENT));
 
 	if (edu_dma(bar, IOVA_SRC, EDU_BUF, 0) ||
 	    edu_dma(bar, EDU_BUF, IOVA_DST, 1)) {
