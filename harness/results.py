@@ -42,7 +42,10 @@ BENCH_DONE = 'bench: done'
 BENCH_EXIT = re.compile(r'^harness: bench exit=(\d+)')
 
 TOP = re.compile(r'^(not ok|ok) (\d+) selftests: (\S+): (\S+)(.*)$')
-CASE = re.compile(r'^# (not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$')
+# A case's result; 6.1's kselftest harness leaves the name out of a skip
+# ("ok 3 # SKIP why"), so the case is then named by its "RUN" line.
+CASE = re.compile(r'^# (not ok|ok) (\d+)(?: (.*?))?(?:\s*#\s*(SKIP|TODO)\b(.*))?$')
+RUN = re.compile(r'^# #\s+RUN\s+(\S+) \.\.\.')
 
 
 class Tally:
@@ -70,11 +73,16 @@ def kselftest_results(lines, tally):
     """Count the innermost results of each kselftest program."""
     cases = []
     seen = 0
+    last_run = ''
     for line in lines:
         line = line.rstrip('\r\n')
+        m = RUN.match(line)
+        if m:
+            last_run = m.group(1)
+            continue
         m = CASE.match(line)
         if m:
-            cases.append(m)
+            cases.append((m, m.group(3) or last_run))
             continue
         m = TOP.match(line)
         if not m:
@@ -83,14 +91,14 @@ def kselftest_results(lines, tally):
         prog = f'{m.group(3)}:{m.group(4)}'
         ok, rest = m.group(1) == 'ok', m.group(5)
         inner_failed = False
-        for c in cases:
+        for c, name in cases:
             status = 'pass'
             if c.group(4) == 'SKIP':
                 status = 'skip'
             elif c.group(1) != 'ok':
                 status = 'fail'
                 inner_failed = True
-            tally.add(status, f'{prog}:{c.group(3)}', c.group(5) or '')
+            tally.add(status, f'{prog}:{name}', c.group(5) or '')
         if not cases:
             status = 'skip' if ok and 'SKIP' in rest else ('pass' if ok else 'fail')
             tally.add(status, prog, rest.lstrip(' #'))

@@ -15,7 +15,11 @@
  *  - QEMU's NVMe controller alone in its group (NVME_BDF), taken from its
  *    driver for the tests that share a HWPT and given back afterwards;
  *  - two edu devices that share one IOMMU group (behind a PCIe-to-PCI
- *    bridge).
+ *    bridge);
+ *  - a mediated device of the mtty sample driver, which the cdev_mdev
+ *    tests create and remove: an emulated device, which iommufd knows as
+ *    an access on an IOAS rather than as a device object, and which needs
+ *    no IOMMU.
  * A fixture skips when its devices are not there, when they have no IOMMU
  * group (a machine without an IOMMU) or no char device
  * (CONFIG_VFIO_DEVICE_CDEV=n).
@@ -36,6 +40,7 @@
  * A WARN or BUG in the kernel log is for the runner to find.
  */
 #include <assert.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,6 +55,8 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/pci_regs.h>
+#include <linux/serial_reg.h>
 #include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
@@ -1407,6 +1414,562 @@ TEST_F(cdev_pair, replace_moves_group)
 	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas2));
 	ASSERT_EQ(0, cdev_detach(self->fd[0]));
 	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas2));
+}
+
+/* =====================================================================
+ * A mediated device: a dual-port card of the mtty sample driver, which
+ * VFIO registers as an emulated device.  Bound to iommufd it becomes an
+ * access on an IOAS, not a device object: no HWPT, no IOMMU, so these
+ * tests run on a machine without an IOMMU as well.  The setup creates the
+ * device and opens an iommufd with one IOAS and an unbound file of the
+ * device; the teardown closes every file (a device with an open file
+ * cannot be removed), checks that the device binds again and removes it.
+ */
+
+/* A fixed name: a device that a failed setup left is removed by the next. */
+#define MDEV_UUID	"5e3b2a64-91c7-4f0d-8a6e-0c1f7d2b9e41"
+#define MDEV_TYPE_DIR	MTTY_TYPES "/mtty-2"
+
+/* What LSR reads for a port with nothing received: transmitter empty. */
+#define UART_LSR_IDLE	(UART_LSR_TEMT | UART_LSR_THRE)
+
+FIXTURE(cdev_mdev) {
+	char path[PATH_MAX];
+	char gpath[64];		/* the group node, empty without one */
+	bool created;
+	int iommufd;
+	int devfd;
+	/* Files that some tests open; the teardown closes them. */
+	int devfd2;
+	int group;
+	int container;
+	int group_devfd;
+	int edu_fd;
+	uint32_t devid;
+	uint32_t ioas;
+};
+
+FIXTURE_SETUP(cdev_mdev)
+{
+	int rc, group;
+
+	self->iommufd = -1;
+	self->devfd = -1;
+	self->devfd2 = -1;
+	self->group = -1;
+	self->container = -1;
+	self->group_devfd = -1;
+	self->edu_fd = -1;
+	if (access(MDEV_TYPE_DIR, F_OK))
+		SKIP_SETUP("no %s: kernel without the mtty sample (CONFIG_SAMPLE_VFIO_MDEV_MTTY)",
+			   MDEV_TYPE_DIR);
+	if (access("/dev/iommu", F_OK))
+		SKIP_SETUP("no /dev/iommu: kernel without CONFIG_IOMMUFD");
+
+	self->iommufd = open_iommufd();
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+
+	rc = mdev_remove(MDEV_UUID);
+	ASSERT_EQ(0, rc) {
+		TH_LOG("mdev %s left by an earlier test cannot be removed: %s",
+		       MDEV_UUID, strerror(-rc));
+	}
+	rc = mdev_create(MDEV_TYPE_DIR, MDEV_UUID);
+	ASSERT_EQ(0, rc) {
+		TH_LOG("creating mdev %s of %s: %s", MDEV_UUID, MDEV_TYPE_DIR,
+		       strerror(-rc));
+	}
+	rc = mdev_cdev_path(MDEV_UUID, self->path, sizeof(self->path));
+	if (rc == -ENOTTY) {
+		mdev_remove(MDEV_UUID);
+		SKIP_SETUP("the mdev has no VFIO char device: CONFIG_VFIO_DEVICE_CDEV=n");
+	}
+	self->created = true;
+	ASSERT_EQ(0, rc) {
+		TH_LOG("no char device for mdev %s: %s", MDEV_UUID,
+		       strerror(-rc));
+	}
+
+	/* Without CONFIG_VFIO_GROUP the device has no VFIO group. */
+	group = mdev_iommu_group(MDEV_UUID);
+	if (group >= 0) {
+		snprintf(self->gpath, sizeof(self->gpath), "/dev/vfio/%d",
+			 group);
+		if (access(self->gpath, F_OK))
+			self->gpath[0] = '\0';
+	}
+	open_cdev(_metadata, self->path, &self->devfd);
+}
+
+FIXTURE_TEARDOWN(cdev_mdev)
+{
+	int rc;
+
+	close_fd(&self->group_devfd);
+	close_fd(&self->group);
+	close_fd(&self->container);
+	close_fd(&self->devfd2);
+	close_fd(&self->devfd);
+	close_fd(&self->edu_fd);
+	close_fd(&self->iommufd);
+	if (!self->created)
+		return;
+	expect_bindable(_metadata, self->path);
+	rc = mdev_remove(MDEV_UUID);
+	EXPECT_EQ(0, rc) {
+		TH_LOG("removing mdev %s: %s", MDEV_UUID, strerror(-rc));
+	}
+}
+
+static int region_get(int devfd, uint32_t index, struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl_rc(devfd, VFIO_DEVICE_GET_REGION_INFO, info);
+}
+
+static int irq_get(int devfd, uint32_t index, struct vfio_irq_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl_rc(devfd, VFIO_DEVICE_GET_IRQ_INFO, info);
+}
+
+/* Where region @index of the device starts in the file. */
+static uint64_t region_offset(struct __test_metadata *_metadata, int devfd,
+			      uint32_t index)
+{
+	struct vfio_region_info info;
+	int rc = region_get(devfd, index, &info);
+
+	ASSERT_EQ(0, rc) {
+		TH_LOG("VFIO_DEVICE_GET_REGION_INFO %u: %s", index,
+		       strerror(-rc));
+	}
+	return info.offset;
+}
+
+/* Exactly @len bytes at @off of the device file: 0 or -errno. */
+static int dev_pread(int devfd, void *buf, size_t len, uint64_t off)
+{
+	ssize_t got = pread(devfd, buf, len, off);
+
+	return got == (ssize_t)len ? 0 : (got < 0 ? -errno : -EIO);
+}
+
+static int dev_pwrite(int devfd, const void *buf, size_t len, uint64_t off)
+{
+	ssize_t put = pwrite(devfd, buf, len, off);
+
+	return put == (ssize_t)len ? 0 : (put < 0 ? -errno : -EIO);
+}
+
+/* A serial port register of the BAR at @bar, one byte as a UART has. */
+static uint8_t uart_read(struct __test_metadata *_metadata, int devfd,
+			 uint64_t bar, unsigned int reg)
+{
+	uint8_t val = 0;
+
+	ASSERT_EQ(0, dev_pread(devfd, &val, 1, bar + reg));
+	return val;
+}
+
+static void uart_write(struct __test_metadata *_metadata, int devfd,
+		       uint64_t bar, unsigned int reg, uint8_t val)
+{
+	ASSERT_EQ(0, dev_pwrite(devfd, &val, 1, bar + reg));
+}
+
+/* The config region of @devfd identifies an mtty card. */
+static void expect_mtty_ids(struct __test_metadata *_metadata, int devfd)
+{
+	uint64_t cfg = region_offset(_metadata, devfd,
+				     VFIO_PCI_CONFIG_REGION_INDEX);
+	uint16_t id[2];
+
+	ASSERT_EQ(0, dev_pread(devfd, id, sizeof(id), cfg + PCI_VENDOR_ID));
+	ASSERT_EQ(MTTY_VENDOR, le16toh(id[0]));
+	ASSERT_EQ(MTTY_DEVICE, le16toh(id[1]));
+}
+
+/* Before BIND the mdev's file grants nothing: ioctls, read, pread, pwrite and mmap are EINVAL. */
+TEST_F(cdev_mdev, unbound_file_refuses_all)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = self->ioas,
+	};
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+	struct vfio_region_info region;
+	char buf[4] = "";
+	void *p;
+
+	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
+	ASSERT_EQ(-EINVAL, region_get(self->devfd,
+				      VFIO_PCI_CONFIG_REGION_INDEX, &region));
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				    &attach));
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				    &detach));
+	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_RESET, NULL));
+	ASSERT_EQ(-1, read(self->devfd, buf, sizeof(buf)));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, pread(self->devfd, buf, sizeof(buf), 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, pwrite(self->devfd, buf, sizeof(buf), 0));
+	ASSERT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->devfd, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
+	/* The refused ATTACH left the IOAS without a user. */
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, device_get_info(self->devfd));
+	expect_mtty_ids(_metadata, self->devfd);
+	/* mtty has no mmap: a bound file refuses it as well. */
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->devfd, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/* BIND hands out a devid once: BIND again, on this file or another, is EINVAL until it closes. */
+TEST_F(cdev_mdev, bind_once)
+{
+	uint32_t devid2 = 0;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_NE(self->ioas, self->devid);
+	ASSERT_EQ(-EINVAL, cdev_bind(self->devfd, self->iommufd, &devid2));
+
+	open_cdev(_metadata, self->path, &self->devfd2);
+	ASSERT_EQ(-EINVAL, cdev_bind(self->devfd2, self->iommufd, &devid2));
+	ASSERT_EQ(-EINVAL, device_get_info(self->devfd2));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+
+	close_fd(&self->devfd);
+	bind_ok(_metadata, self->devfd2, self->iommufd, &devid2);
+	ASSERT_EQ(0, device_get_info(self->devfd2));
+}
+
+/* The devid is an access, not a device object: GET_HW_INFO, HWPT_ALLOC ENOENT; DESTROY EBUSY. */
+TEST_F(cdev_mdev, devid_is_an_access)
+{
+	uint32_t len, type, hwpt = 0;
+	uint8_t data[64];
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	len = sizeof(data);
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, self->devid, data, &len,
+				       &type));
+	ASSERT_EQ(-ENOENT, hwpt_alloc(self->iommufd, self->devid, self->ioas,
+				      &hwpt));
+	/* The access belongs to the device file: user space cannot end it. */
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->devid));
+
+	/* It lives on, and the device attaches through it. */
+	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->devid));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* ATTACH to an IOAS answers with that IOAS's id and holds it until DETACH; DETACH may repeat. */
+TEST_F(cdev_mdev, attach_ioas_returns_ioas)
+{
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	/* Not attached yet: DETACH has nothing to do and succeeds. */
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+
+	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	/* The IOAS already attached again: nothing changes. */
+	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+}
+
+/* ATTACH while attached moves the access: the old IOAS is free at once, the new one busy. */
+TEST_F(cdev_mdev, attach_replaces_ioas)
+{
+	uint32_t ioas_b = 0;
+
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas_b));
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
+	ASSERT_EQ(ioas_b, attach_ok(_metadata, self->devfd, ioas_b));
+
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, ioas_b));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_b));
+}
+
+/* ATTACH to an id that is no IOAS (none, the access, a destroyed IOAS): ENOENT, nothing moves. */
+TEST_F(cdev_mdev, attach_unknown_id_enoent)
+{
+	uint32_t gone = 0, pt;
+	uint32_t ids[4];
+	unsigned int i, round;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ids[0] = 0;
+	ids[1] = NO_SUCH_ID;
+	ids[2] = self->devid;
+
+	/* Detached, then attached: as a first ATTACH and as a replacement. */
+	for (round = 0; round < 2; round++) {
+		/* Made anew each round: its id may be handed out again. */
+		ASSERT_EQ(0, ioas_alloc(self->iommufd, &gone));
+		ASSERT_EQ(0, destroy_id(self->iommufd, gone));
+		ids[3] = gone;
+		for (i = 0; i < ARRAY_SIZE(ids); i++) {
+			pt = ids[i];
+			ASSERT_EQ(-ENOENT, cdev_attach(self->devfd, &pt)) {
+				TH_LOG("ATTACH to id %u", ids[i]);
+			}
+		}
+		if (!round) {
+			/* Nothing was attached: the IOAS has no user. */
+			ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+			ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+			attach_ok(_metadata, self->devfd, self->ioas);
+		}
+	}
+	/* Still on the IOAS. */
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* A HWPT (made for a physical edu) is unknown to the mdev's ATTACH: ENOENT, attached or not. */
+TEST_F(cdev_mdev, attach_hwpt_enoent)
+{
+	char bdf[BDF_LEN], edu_path[PATH_MAX];
+	uint32_t edu_id = 0, hwpt = 0, pt;
+	int rc;
+
+	if (edu_find(bdf) || pci_iommu_group(bdf) < 0)
+		SKIP(return, "%s: no physical device to make a HWPT for",
+		     NO_LONE_EDU);
+	ASSERT_EQ(0, pci_bind_vfio(bdf));
+	rc = vfio_cdev_path(bdf, edu_path, sizeof(edu_path));
+	if (rc == -ENOTTY)
+		SKIP(return, "%s has no VFIO char device", bdf);
+	ASSERT_EQ(0, rc);
+	open_cdev(_metadata, edu_path, &self->edu_fd);
+	bind_ok(_metadata, self->edu_fd, self->iommufd, &edu_id);
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, edu_id, self->ioas, &hwpt));
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	pt = hwpt;
+	ASSERT_EQ(-ENOENT, cdev_attach(self->devfd, &pt));
+	/* The IOAS under the HWPT takes the access as well. */
+	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
+	pt = hwpt;
+	ASSERT_EQ(-ENOENT, cdev_attach(self->devfd, &pt));
+
+	/* The HWPT has no user; the access still holds the IOAS. */
+	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+}
+
+/* Bound, the file reaches mtty: a PCI device, config space, two 8-byte port BARs, its IRQs. */
+TEST_F(cdev_mdev, device_info_regions_irqs)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	const uint32_t rw = VFIO_REGION_INFO_FLAG_READ |
+			    VFIO_REGION_INFO_FLAG_WRITE;
+	struct vfio_region_info cfg, bar0, bar1, bar2;
+	struct vfio_irq_info irq;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_NE(0, info.flags & VFIO_DEVICE_FLAGS_PCI);
+	ASSERT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
+	ASSERT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+
+	ASSERT_EQ(0, region_get(self->devfd, VFIO_PCI_CONFIG_REGION_INDEX,
+				&cfg));
+	ASSERT_EQ(MTTY_CONFIG_SIZE, cfg.size);
+	ASSERT_EQ(rw, cfg.flags);
+	ASSERT_EQ(0, region_get(self->devfd, VFIO_PCI_BAR0_REGION_INDEX,
+				&bar0));
+	ASSERT_EQ(MTTY_IO_BAR_SIZE, bar0.size);
+	ASSERT_EQ(rw, bar0.flags);
+	ASSERT_EQ(0, region_get(self->devfd, VFIO_PCI_BAR1_REGION_INDEX,
+				&bar1));
+	ASSERT_EQ(MTTY_IO_BAR_SIZE, bar1.size);
+	ASSERT_EQ(rw, bar1.flags);
+	ASSERT_NE(cfg.offset, bar0.offset);
+	ASSERT_NE(bar0.offset, bar1.offset);
+	ASSERT_EQ(0, region_get(self->devfd, VFIO_PCI_BAR2_REGION_INDEX,
+				&bar2));
+	ASSERT_EQ(0, bar2.size);
+
+	ASSERT_EQ(0, irq_get(self->devfd, VFIO_PCI_INTX_IRQ_INDEX, &irq));
+	ASSERT_EQ(1, irq.count);
+	ASSERT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+		  VFIO_IRQ_INFO_AUTOMASKED, irq.flags);
+	ASSERT_EQ(0, irq_get(self->devfd, VFIO_PCI_MSI_IRQ_INDEX, &irq));
+	ASSERT_EQ(1, irq.count);
+	ASSERT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, irq.flags);
+	ASSERT_EQ(-EINVAL, irq_get(self->devfd, VFIO_PCI_MSIX_IRQ_INDEX,
+				   &irq));
+}
+
+/* pread of the config region gives mtty's identity: 4348:3253, a 16550 serial controller. */
+TEST_F(cdev_mdev, config_space_ids)
+{
+	uint8_t class[3];
+	uint16_t subsys;
+	uint64_t cfg;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	expect_mtty_ids(_metadata, self->devfd);
+	cfg = region_offset(_metadata, self->devfd,
+			    VFIO_PCI_CONFIG_REGION_INDEX);
+	/* Programming interface, subclass, base class. */
+	ASSERT_EQ(0, dev_pread(self->devfd, class, sizeof(class),
+			       cfg + PCI_CLASS_PROG));
+	ASSERT_EQ(MTTY_PROG_IF, class[0]);
+	ASSERT_EQ(MTTY_SUB_CLASS, class[1]);
+	ASSERT_EQ(MTTY_BASE_CLASS, class[2]);
+	ASSERT_EQ(0, dev_pread(self->devfd, &subsys, sizeof(subsys),
+			       cfg + PCI_SUBSYSTEM_VENDOR_ID));
+	ASSERT_EQ(MTTY_VENDOR, le16toh(subsys));
+}
+
+/* A port's TX loops back to its RX in order, LSR follows, SCR keeps a byte; ports are apart. */
+TEST_F(cdev_mdev, bar_serial_loopback)
+{
+	static const char msg[] = "mtty";
+	uint64_t bar0, bar1;
+	unsigned int i;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	bar0 = region_offset(_metadata, self->devfd,
+			     VFIO_PCI_BAR0_REGION_INDEX);
+	bar1 = region_offset(_metadata, self->devfd,
+			     VFIO_PCI_BAR1_REGION_INDEX);
+
+	uart_write(_metadata, self->devfd, bar0, UART_FCR,
+		   UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR |
+		   UART_FCR_CLEAR_XMIT);
+	ASSERT_EQ(UART_LSR_IDLE, uart_read(_metadata, self->devfd, bar0,
+					   UART_LSR));
+	for (i = 0; i < strlen(msg); i++)
+		uart_write(_metadata, self->devfd, bar0, UART_TX, msg[i]);
+	ASSERT_EQ(UART_LSR_DR, uart_read(_metadata, self->devfd, bar0,
+					 UART_LSR));
+	/* The other port received nothing. */
+	ASSERT_EQ(UART_LSR_IDLE, uart_read(_metadata, self->devfd, bar1,
+					   UART_LSR));
+	for (i = 0; i < strlen(msg); i++)
+		ASSERT_EQ(msg[i], uart_read(_metadata, self->devfd, bar0,
+					    UART_RX));
+	ASSERT_EQ(UART_LSR_IDLE, uart_read(_metadata, self->devfd, bar0,
+					   UART_LSR));
+
+	uart_write(_metadata, self->devfd, bar0, UART_SCR, 0xa5);
+	uart_write(_metadata, self->devfd, bar1, UART_SCR, 0x5a);
+	ASSERT_EQ(0xa5, uart_read(_metadata, self->devfd, bar0, UART_SCR));
+	ASSERT_EQ(0x5a, uart_read(_metadata, self->devfd, bar1, UART_SCR));
+}
+
+/* The mdev's group and cdev exclude each other: BIND with it open, or opening it bound: EBUSY. */
+TEST_F(cdev_mdev, group_and_bind_exclude)
+{
+	if (!self->gpath[0])
+		SKIP(return, "no group node for mdev %s: kernel without CONFIG_VFIO_GROUP",
+		     MDEV_UUID);
+
+	self->group = open(self->gpath, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->group) {
+		TH_LOG("open %s: %s", self->gpath, strerror(errno));
+	}
+	ASSERT_EQ(-EBUSY, cdev_bind(self->devfd, self->iommufd, &self->devid));
+	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
+	close_fd(&self->group);
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(-1, open(self->gpath, O_RDWR | O_CLOEXEC));
+	ASSERT_EQ(EBUSY, errno);
+
+	close_fd(&self->devfd);
+	self->group = open(self->gpath, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->group) {
+		TH_LOG("the group stays blocked after the close: %s",
+		       strerror(errno));
+	}
+}
+
+/* Closing an attached mdev's file ends its access: the IOAS is free, the device binds again. */
+TEST_F(cdev_mdev, close_while_attached)
+{
+	uint32_t devid2 = 0, ioas2 = 0;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+
+	close_fd(&self->devfd);
+	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, self->devid));
+	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+
+	open_cdev(_metadata, self->path, &self->devfd);
+	bind_ok(_metadata, self->devfd, self->iommufd, &devid2);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas2));
+	ASSERT_EQ(ioas2, attach_ok(_metadata, self->devfd, ioas2));
+	ASSERT_EQ(0, device_get_info(self->devfd));
+}
+
+/* The group path serves the mdev (type1v2 container, GET_DEVICE_FD by UUID) and keeps BIND out. */
+TEST_F(cdev_mdev, legacy_group_path)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	int fd;
+
+	if (!self->gpath[0] || access("/dev/vfio/vfio", F_OK))
+		SKIP(return, "no group or container node: kernel without CONFIG_VFIO_GROUP");
+	fd = mdev_group_open_device(MDEV_UUID, &self->container, &self->group);
+	ASSERT_LE(0, fd) {
+		TH_LOG("opening mdev %s through its group: %s", MDEV_UUID,
+		       strerror(-fd));
+	}
+	self->group_devfd = fd;
+	ASSERT_EQ(0, ioctl_rc(self->group, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
+		  status.flags);
+	ASSERT_EQ(0, device_get_info(fd));
+	expect_mtty_ids(_metadata, fd);
+	/* The group knows its device by the UUID and nothing else. */
+	ASSERT_EQ(-1, ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
+			    "mtty-no-such-device"));
+	ASSERT_EQ(ENODEV, errno);
+
+	/* The device fd holds the group open, even after the group fd is closed. */
+	ASSERT_EQ(-EBUSY, cdev_bind(self->devfd, self->iommufd, &self->devid));
+	close_fd(&self->group);
+	ASSERT_EQ(-EBUSY, cdev_bind(self->devfd, self->iommufd, &self->devid));
+	ASSERT_EQ(0, device_get_info(fd));
+
+	close_fd(&self->group_devfd);
+	close_fd(&self->container);
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	ASSERT_EQ(0, device_get_info(self->devfd));
 }
 
 /* =====================================================================

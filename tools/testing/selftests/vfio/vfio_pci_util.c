@@ -25,6 +25,7 @@
 #include "vfio_pci_util.h"
 
 #define SYSFS_PCI "/sys/bus/pci"
+#define SYSFS_MDEV "/sys/bus/mdev/devices"
 
 static int sysfs_read_ulong(const char *bdf, const char *attr,
 			    unsigned long *val)
@@ -59,17 +60,26 @@ static int sysfs_write(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : (n < 0 ? -errno : -EIO);
 }
 
-int pci_iommu_group(const char *bdf)
+/* The IOMMU group of the device at sysfs directory @devdir, or -errno. */
+static int sysfs_iommu_group(const char *devdir)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/iommu_group", bdf);
+	snprintf(path, sizeof(path), "%s/iommu_group", devdir);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
 	link[n] = '\0';
 	return atoi(basename(link));
+}
+
+int pci_iommu_group(const char *bdf)
+{
+	char devdir[PATH_MAX];
+
+	snprintf(devdir, sizeof(devdir), SYSFS_PCI "/devices/%s", bdf);
+	return sysfs_iommu_group(devdir);
 }
 
 static int group_size(int group)
@@ -229,7 +239,8 @@ int pci_unbind_vfio(const char *bdf)
 	return sysfs_write(SYSFS_PCI "/drivers_probe", bdf);
 }
 
-int vfio_cdev_path(const char *bdf, char *path, size_t size)
+/* vfio_cdev_path() of the device at sysfs directory @devdir. */
+static int sysfs_vfio_cdev_path(const char *devdir, char *path, size_t size)
 {
 	char dir[PATH_MAX], name[64] = "", buf[32];
 	char attr[sizeof(dir) + sizeof(name) + sizeof("/dev")];
@@ -240,7 +251,9 @@ int vfio_cdev_path(const char *bdf, char *path, size_t size)
 	DIR *d;
 	int fd;
 
-	snprintf(dir, sizeof(dir), SYSFS_PCI "/devices/%s/vfio-dev", bdf);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/vfio-dev", devdir) >=
+	    sizeof(dir))
+		return -ENAMETOOLONG;
 	d = opendir(dir);
 	if (!d)
 		return -ENODEV;
@@ -280,7 +293,20 @@ int vfio_cdev_path(const char *bdf, char *path, size_t size)
 	return 0;
 }
 
-int vfio_group_open_device(const char *bdf, int *container, int *group)
+int vfio_cdev_path(const char *bdf, char *path, size_t size)
+{
+	char devdir[PATH_MAX];
+
+	snprintf(devdir, sizeof(devdir), SYSFS_PCI "/devices/%s", bdf);
+	return sysfs_vfio_cdev_path(devdir, path, size);
+}
+
+/*
+ * vfio_group_open_device() of the device at sysfs directory @devdir, which
+ * its group knows as @name.
+ */
+static int group_open_device(const char *devdir, const char *name,
+			     int *container, int *group)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[64];
@@ -299,7 +325,7 @@ int vfio_group_open_device(const char *bdf, int *container, int *group)
 	if (ioctl(*container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
 		goto out;
 
-	ret = pci_iommu_group(bdf);
+	ret = sysfs_iommu_group(devdir);
 	if (ret < 0)
 		goto out;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", ret);
@@ -321,7 +347,7 @@ int vfio_group_open_device(const char *bdf, int *container, int *group)
 		ret = -errno;
 		goto out;
 	}
-	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (fd < 0) {
 		ret = -errno;
 		goto out;
@@ -336,6 +362,60 @@ out:
 	*group = -1;
 	*container = -1;
 	return ret;
+}
+
+int vfio_group_open_device(const char *bdf, int *container, int *group)
+{
+	char devdir[PATH_MAX];
+
+	snprintf(devdir, sizeof(devdir), SYSFS_PCI "/devices/%s", bdf);
+	return group_open_device(devdir, bdf, container, group);
+}
+
+int mdev_create(const char *type_dir, const char *uuid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/create", type_dir);
+	return sysfs_write(path, uuid);
+}
+
+int mdev_remove(const char *uuid)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), SYSFS_MDEV "/%s", uuid);
+	if (access(path, F_OK))
+		return errno == ENOENT ? 0 : -errno;
+	snprintf(path, sizeof(path), SYSFS_MDEV "/%s/remove", uuid);
+	ret = sysfs_write(path, "1");
+	/* Removed meanwhile by someone else. */
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int mdev_iommu_group(const char *uuid)
+{
+	char devdir[PATH_MAX];
+
+	snprintf(devdir, sizeof(devdir), SYSFS_MDEV "/%s", uuid);
+	return sysfs_iommu_group(devdir);
+}
+
+int mdev_cdev_path(const char *uuid, char *path, size_t size)
+{
+	char devdir[PATH_MAX];
+
+	snprintf(devdir, sizeof(devdir), SYSFS_MDEV "/%s", uuid);
+	return sysfs_vfio_cdev_path(devdir, path, size);
+}
+
+int mdev_group_open_device(const char *uuid, int *container, int *group)
+{
+	char devdir[PATH_MAX];
+
+	snprintf(devdir, sizeof(devdir), SYSFS_MDEV "/%s", uuid);
+	return group_open_device(devdir, uuid, container, group);
 }
 
 static int region_info(int device_fd, uint32_t index,

@@ -2,7 +2,8 @@
 /*
  * Helpers shared by the VFIO selftests: find a PCI device in sysfs, hand it
  * to vfio-pci, and drive QEMU's "edu" device, whose DMA engine lets a test
- * prove where device memory accesses really land.
+ * prove where device memory accesses really land; create and remove
+ * mediated devices.
  */
 #ifndef VFIO_PCI_UTIL_H
 #define VFIO_PCI_UTIL_H
@@ -95,6 +96,47 @@ int vfio_cdev_path(const char *bdf, char *path, size_t size);
  * -EOPNOTSUPP without type1v2, -EPERM if the group is not viable.
  */
 int vfio_group_open_device(const char *bdf, int *container, int *group);
+
+/*
+ * mtty, the kernel's sample mediated device (samples/vfio-mdev/mtty.c): a
+ * PCI serial card that the driver emulates, with one or two 16550-like
+ * ports whose transmitter loops back into their receiver.  Its config
+ * space starts with the 32-bit word 0x32534348.
+ */
+#define MTTY_TYPES		"/sys/class/mdev_bus/mtty/mdev_supported_types"
+#define MTTY_VENDOR		0x4348
+#define MTTY_DEVICE		0x3253
+/* Class code: simple communication controller, serial, 16550 interface */
+#define MTTY_BASE_CLASS		0x07
+#define MTTY_SUB_CLASS		0x00
+#define MTTY_PROG_IF		0x02
+#define MTTY_CONFIG_SIZE	0xff
+#define MTTY_IO_BAR_SIZE	8
+
+/*
+ * Create the mediated device @uuid (lower case) of the type whose sysfs
+ * directory is @type_dir (.../mdev_supported_types/<type>).  0 or -errno;
+ * -EEXIST if it exists.
+ */
+int mdev_create(const char *type_dir, const char *uuid);
+
+/*
+ * Remove the mediated device @uuid; 0 if there is none.  Blocks while a
+ * file of the device is open.  0 or -errno.
+ */
+int mdev_remove(const char *uuid);
+
+/* The IOMMU group of mediated device @uuid, or -errno. */
+int mdev_iommu_group(const char *uuid);
+
+/* vfio_cdev_path() of mediated device @uuid. */
+int mdev_cdev_path(const char *uuid, char *path, size_t size);
+
+/*
+ * vfio_group_open_device() of mediated device @uuid, which its group knows
+ * by that name.
+ */
+int mdev_group_open_device(const char *uuid, int *container, int *group);
 
 /* State of a device opened through VFIO, whatever the path to it. */
 struct vfio_pci_dev {
