@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/kvm.h>
 #include <linux/pci_regs.h>
 #include <linux/serial_reg.h>
 #include <linux/vfio.h>
@@ -1081,6 +1082,67 @@ TEST_F(cdev, dma_blocked_after_detach)
 		TH_LOG("no DMAR write fault at 0x%lx was logged", IOVA_DST);
 	}
 	ASSERT_EQ(-1, first_not(self->dst, PAGE, DST_FILL));
+}
+
+/* kvm-vfio: the VFIO file of a device cdev or a group, by attribute. */
+static int kvm_vfio_file(int kvm_dev, uint64_t attr, int fd)
+{
+	int32_t fd32 = fd;
+	struct kvm_device_attr a = {
+		.group = KVM_DEV_VFIO_FILE,
+		.attr = attr,
+		.addr = (uintptr_t)&fd32,
+	};
+
+	return ioctl_rc(kvm_dev, KVM_SET_DEVICE_ATTR, &a);
+}
+
+/*
+ * The kvm-vfio device takes a device cdev (KVM_DEV_VFIO_FILE_ADD), before
+ * and after BIND, refuses what is no VFIO file, and lets it go again.
+ */
+TEST_F(cdev, kvm_vfio_file_add_cdev)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+	struct kvm_device_attr has = {
+		.group = KVM_DEV_VFIO_FILE,
+		.attr = KVM_DEV_VFIO_FILE_ADD,
+	};
+	int kvm, vm, null;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		SKIP(return, "no /dev/kvm: %s (no KVM, or no virtualization in this CPU)",
+		     strerror(errno));
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, ioctl_rc(vm, KVM_CREATE_DEVICE, &cd));
+	ASSERT_EQ(0, ioctl_rc(cd.fd, KVM_HAS_DEVICE_ATTR, &has));
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, null);
+
+	/* Before BIND, as a VMM does so that the driver sees the VM. */
+	ASSERT_EQ(0, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_ADD, self->devfd));
+	ASSERT_EQ(-EEXIST, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_ADD,
+					 self->devfd));
+	ASSERT_EQ(-EINVAL, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_ADD, null));
+	ASSERT_EQ(-EINVAL, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_ADD,
+					 self->iommufd));
+	ASSERT_EQ(-EBADF, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_ADD, -1));
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	attach_ok(_metadata, self->devfd, self->ioas);
+
+	ASSERT_EQ(0, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_DEL, self->devfd));
+	ASSERT_EQ(-ENOENT, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_DEL,
+					 self->devfd));
+	/* A bound device's file can be added too, and stays with the VM. */
+	ASSERT_EQ(0, kvm_vfio_file(cd.fd, KVM_DEV_VFIO_FILE_ADD, self->devfd));
+
+	close(null);
+	close(cd.fd);
+	close(vm);
+	close(kvm);
 }
 
 /* A group-path device fd has no cdev ioctls (ENOTTY), and meanwhile the cdev cannot bind. */
