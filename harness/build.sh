@@ -67,5 +67,10 @@ for t in ${KSELFTEST_TARGETS:?}; do
 		exit 1
 	fi
 done
+# An empty TARGETS would make the selftests' Makefile build all of them.
+if [ -z "$targets" ]; then
+	echo "build: no selftest directory yet (an early patch of the series)"
+	exit 0
+fi
 make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS="${targets# }" \
 	CC="ccache gcc" LDFLAGS=-static INSTALL_PATH="$inst" install >/dev/null
