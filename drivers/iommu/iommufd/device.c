@@ -27,15 +27,22 @@ module_param(allow_unsafe_interrupts, bool, 0644);
 MODULE_PARM_DESC(allow_unsafe_interrupts,
 		 "Bind devices even where the platform cannot isolate their MSIs (no interrupt remapping): such a device can raise any interrupt. Only for users that are trusted anyway.");
 
+/*
+ * Called with the context's groups xarray locked, by the put that dropped
+ * the last reference: the group leaves the xarray at once, so a lookup
+ * under the lock never finds a group on its way out.
+ */
 static void iommufd_group_release(struct kref *kref)
+	__releases(&igroup->ictx->groups.xa_lock)
 {
 	struct iommufd_group *igroup =
 		container_of(kref, struct iommufd_group, ref);
+	struct iommufd_ctx *ictx = igroup->ictx;
 
 	WARN_ON(igroup->hwpt || !list_empty(&igroup->devices));
-	/* A lookup may already have put a new one in its slot. */
-	xa_cmpxchg(&igroup->ictx->groups, iommu_group_id(igroup->group), igroup,
-		   NULL, GFP_KERNEL);
+	__xa_erase(&ictx->groups, iommu_group_id(igroup->group));
+	xa_unlock(&ictx->groups);
+
 	iommu_group_put(igroup->group);
 	mutex_destroy(&igroup->lock);
 	kfree(igroup);
@@ -43,61 +50,58 @@ static void iommufd_group_release(struct kref *kref)
 
 static void iommufd_group_put(struct iommufd_group *igroup)
 {
-	kref_put(&igroup->ref, iommufd_group_release);
+	kref_put_lock(&igroup->ref, iommufd_group_release,
+		      &igroup->ictx->groups.xa_lock);
 }
 
 /* The context's record of @dev's IOMMU group, made on first use. */
 static struct iommufd_group *iommufd_group_get(struct iommufd_ctx *ictx,
 					       struct device *dev)
 {
-	struct iommufd_group *igroup, *new = NULL;
+	struct iommufd_group *igroup, *new;
 	struct iommu_group *group;
 	unsigned long id;
-	void *old;
 
 	group = iommu_group_get(dev);
 	if (!group)
 		return ERR_PTR(-ENODEV);
 	id = iommu_group_id(group);
 
-	for (;;) {
-		xa_lock(&ictx->groups);
-		igroup = xa_load(&ictx->groups, id);
-		if (igroup && kref_get_unless_zero(&igroup->ref)) {
-			xa_unlock(&ictx->groups);
-			iommu_group_put(group);
-			kfree(new);
-			return igroup;
-		}
-		if (!new) {
-			xa_unlock(&ictx->groups);
-			new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-			if (!new) {
-				iommu_group_put(group);
-				return ERR_PTR(-ENOMEM);
-			}
-			kref_init(&new->ref);
-			new->ictx = ictx;
-			mutex_init(&new->lock);
-			INIT_LIST_HEAD(&new->devices);
-			continue;
-		}
-		/* Empty, or held by one on its way out: take the slot. */
-		old = __xa_cmpxchg(&ictx->groups, id, igroup, new,
-				   GFP_KERNEL_ACCOUNT);
+	xa_lock(&ictx->groups);
+	igroup = xa_load(&ictx->groups, id);
+	if (igroup) {
+		kref_get(&igroup->ref);
 		xa_unlock(&ictx->groups);
-		if (xa_is_err(old)) {
-			mutex_destroy(&new->lock);
-			kfree(new);
-			iommu_group_put(group);
-			return ERR_PTR(xa_err(old));
-		}
-		if (old == igroup) {
-			/* The reference on the IOMMU group moves to it. */
-			new->group = group;
-			return new;
-		}
+		iommu_group_put(group);
+		return igroup;
 	}
+	xa_unlock(&ictx->groups);
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new) {
+		iommu_group_put(group);
+		return ERR_PTR(-ENOMEM);
+	}
+	kref_init(&new->ref);
+	new->ictx = ictx;
+	new->group = group;
+	mutex_init(&new->lock);
+	INIT_LIST_HEAD(&new->devices);
+
+	/* Someone may have made one meanwhile: use theirs. */
+	xa_lock(&ictx->groups);
+	igroup = __xa_cmpxchg(&ictx->groups, id, NULL, new, GFP_KERNEL_ACCOUNT);
+	if (igroup && !xa_is_err(igroup))
+		kref_get(&igroup->ref);
+	xa_unlock(&ictx->groups);
+	if (!igroup)
+		return new;
+
+	/* The new one's reference on the IOMMU group goes with it. */
+	iommu_group_put(group);
+	mutex_destroy(&new->lock);
+	kfree(new);
+	return xa_is_err(igroup) ? ERR_PTR(xa_err(igroup)) : igroup;
 }
 
 /**
