@@ -38,6 +38,7 @@
 #include <stdlib.h>
 
 #include "iommufd_test_util.h"
+#include "fail_nth_util.h"
 
 /* More runs than any command has allocations: reaching it fails the test. */
 #define MAX_RUNS		1000
@@ -80,88 +81,6 @@ static int lowest_free_fd(int any_fd)
 	return fd;
 }
 
-/* ---- Fault injection. */
-
-/* What the tests set; each is put back as found when a test ends. */
-static const struct {
-	const char *path;
-	const char *value;
-} knobs[] = {
-	/* Every allocation may fail, also those that may sleep... */
-	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
-	/* ...of any order, single pages (page tables, arrays) included... */
-	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-	/* ...and a failure injected on purpose is not worth a log line. */
-	{ "/sys/kernel/debug/failslab/verbose", "0" },
-	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-};
-
-#define NR_KNOBS	ARRAY_SIZE(knobs)
-#define KNOB_LEN	32
-
-static int read_knob(const char *path, char *val, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got;
-
-	if (fd < 0)
-		return -errno;
-	got = read(fd, val, size - 1);
-	close(fd);
-	if (got <= 0)
-		return got ? -errno : -ENODATA;
-	val[got] = 0;
-	return 0;
-}
-
-static int write_knob(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(val), put;
-
-	if (fd < 0)
-		return -errno;
-	put = write(fd, val, len);
-	close(fd);
-	if (put != len)
-		return put < 0 ? -errno : -EIO;
-	return 0;
-}
-
-/*
- * Make the @n-th fault-injectable allocation of this thread fail.  Nothing
- * between this and the command may allocate: the buffers it uses are all
- * faulted in already.
- */
-static int nth_arm(int nth_fd, unsigned int n)
-{
-	char val[16];
-	int len = snprintf(val, sizeof(val), "%u", n);
-
-	if (pwrite(nth_fd, val, len, 0) != len)
-		return -EIO;
-	return 0;
-}
-
-/*
- * Disarm; 1 if the armed failure was injected (the count read back is 0),
- * 0 if the command made fewer allocations than armed, -errno.
- */
-static int nth_disarm(int nth_fd)
-{
-	char val[16] = "";
-	ssize_t got = pread(nth_fd, val, sizeof(val) - 1, 0);
-	int read_errno = errno;
-
-	if (pwrite(nth_fd, "0", 1, 0) != 1)
-		return -EIO;
-	if (got <= 0)
-		return got ? -read_errno : -ENODATA;
-	return strtoul(val, NULL, 10) == 0;
-}
-
 /* ---- What each test keeps across its runs. */
 
 struct nth_env {
@@ -174,8 +93,7 @@ struct nth_env {
 	uint8_t *data;		/* BUF_PAGES: what ACCESS_RW writes */
 	uint8_t *out;		/* BUF_PAGES: where ACCESS_RW reads to */
 	uint8_t *limit_buf;	/* LIMIT_PAGES + 1 */
-	unsigned int nsaved;
-	char saved[NR_KNOBS][KNOB_LEN];
+	struct nth_saved_knobs knobs;
 };
 
 /*
@@ -272,6 +190,30 @@ struct run {
 	uint8_t info[sizeof(struct iommu_test_hw_info) + 8];
 };
 
+/* Whether @id is one of the @n ids at @ids. */
+static bool id_in(const uint32_t *ids, unsigned int n, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Take @id out of the *n ids at @ids, if it is there; their order changes. */
+static void id_drop(uint32_t *ids, unsigned int *n, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++) {
+		if (ids[i] == id) {
+			ids[i] = ids[--*n];
+			return;
+		}
+	}
+}
+
 static void hold(struct __test_metadata *_metadata, struct run *r,
 		 uint32_t id)
 {
@@ -282,24 +224,12 @@ static void hold(struct __test_metadata *_metadata, struct run *r,
 
 static bool holds(const struct run *r, uint32_t id)
 {
-	unsigned int i;
-
-	for (i = 0; i < r->nheld; i++)
-		if (r->held[i] == id)
-			return true;
-	return false;
+	return id_in(r->held, r->nheld, id);
 }
 
 static void forget(struct run *r, uint32_t id)
 {
-	unsigned int i;
-
-	for (i = 0; i < r->nheld; i++) {
-		if (r->held[i] == id) {
-			r->held[i] = r->held[--r->nheld];
-			return;
-		}
-	}
+	id_drop(r->held, &r->nheld, id);
 }
 
 /* Ids are allocated lowest first, from 1. */
@@ -314,12 +244,7 @@ static uint32_t lowest_free_id(const struct run *r)
 
 static bool hwpt_is_explicit(const struct run *r, uint32_t hwpt)
 {
-	unsigned int i;
-
-	for (i = 0; i < r->nexplicit; i++)
-		if (r->explicit[i] == hwpt)
-			return true;
-	return false;
+	return id_in(r->explicit, r->nexplicit, hwpt);
 }
 
 /* Whether a mock device in dom[] is attached to HWPT @hwpt. */
@@ -346,14 +271,7 @@ static void hold_explicit(struct __test_metadata *_metadata, struct run *r,
 /* An explicit HWPT was destroyed. */
 static void forget_explicit(struct run *r, uint32_t hwpt)
 {
-	unsigned int i;
-
-	for (i = 0; i < r->nexplicit; i++) {
-		if (r->explicit[i] == hwpt) {
-			r->explicit[i] = r->explicit[--r->nexplicit];
-			break;
-		}
-	}
+	id_drop(r->explicit, &r->nexplicit, hwpt);
 	forget(r, hwpt);
 }
 
@@ -568,8 +486,9 @@ struct scenario {
 static void sweep(struct __test_metadata *_metadata, struct nth_env *env,
 		  const struct scenario *s)
 {
-	unsigned int n, refused = 0, absorbed = 0;
+	struct nth_tally tally = {};
 	struct run r;
+	unsigned int n;
 	int hit, rc;
 
 	if (s->mock && !env->mock)
@@ -588,34 +507,13 @@ static void sweep(struct __test_metadata *_metadata, struct nth_env *env,
 		rc = s->command(env, &r);
 		hit = nth_disarm(env->nth_fd);
 
-		ASSERT_LE(0, hit);
-		if (!hit) {
-			ASSERT_EQ(0, rc) {
-				TH_LOG("%s failed without a failed allocation: %s",
-				       s->name, strerror(-rc));
-			}
-		} else if (rc) {
-			ASSERT_EQ(-ENOMEM, rc) {
-				TH_LOG("%s with allocation %u failed: %s, not ENOMEM",
-				       s->name, n, strerror(-rc));
-			}
-			refused++;
-		} else {
-			absorbed++;
-		}
+		nth_count(_metadata, &tally, s->name, n, hit, rc);
 		s->verify(_metadata, env, &r, rc);
 		finish_run(_metadata, env, &r);
 		if (!hit)
 			break;
 	}
-
-	TH_LOG("%s: %u allocation(s) failed in turn: %u ENOMEM, %u absorbed",
-	       s->name, n - 1, refused, absorbed);
-	if (!s->allocates)
-		return;
-	ASSERT_LT(0, n - 1) {
-		TH_LOG("%s: no failure was injected", s->name);
-	}
+	nth_report(_metadata, &tally, s->name, s->allocates);
 }
 
 /* ---- The commands of the IOAS uAPI. */
@@ -1453,18 +1351,27 @@ static const struct scenario mock_domain_shared_sc = {
 };
 
 /*
- * dom[0] on the automatic HWPT of ioas, which maps the first half of the
- * buffer at IOVA_A; ioas2 maps the second half at IOVA_B.  The command
- * moves the device to ioas2 (out_id).
+ * ioas maps the first half of the buffer at IOVA_A, ioas2 the second half
+ * at IOVA_B.
  */
-static void prep_replace(struct __test_metadata *_metadata,
-			 struct nth_env *env, struct run *r)
+static void prep_split(struct __test_metadata *_metadata, struct nth_env *env,
+		       struct run *r)
 {
 	r->ioas = new_ioas(_metadata, r);
 	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
 	r->ioas2 = new_ioas(_metadata, r);
 	ASSERT_EQ(0, map_at(r->fd, r->ioas2, env->buf + HALF_LEN, HALF_LEN,
 			    IOVA_B));
+}
+
+/*
+ * dom[0] on the automatic HWPT of ioas, after prep_split().  The command
+ * moves the device to ioas2 (out_id).
+ */
+static void prep_replace(struct __test_metadata *_metadata,
+			 struct nth_env *env, struct run *r)
+{
+	prep_split(_metadata, env, r);
 	attach_domain(_metadata, r, r->ioas);
 	r->out_id = r->ioas2;
 }
@@ -1590,18 +1497,13 @@ static const struct scenario replace_hwpt_sc = {
 };
 
 /*
- * A pinning access on ioas, which maps the first half of the buffer, with
- * a pin of it; the command moves the access to ioas2, which maps the
- * second half.
+ * After prep_split(), a pinning access on ioas with a pin of the first
+ * half; the command moves the access to ioas2, which maps the second half.
  */
 static void prep_access_replace(struct __test_metadata *_metadata,
 				struct nth_env *env, struct run *r)
 {
-	r->ioas = new_ioas(_metadata, r);
-	ASSERT_EQ(0, map_at(r->fd, r->ioas, env->buf, HALF_LEN, IOVA_A));
-	r->ioas2 = new_ioas(_metadata, r);
-	ASSERT_EQ(0, map_at(r->fd, r->ioas2, env->buf + HALF_LEN, HALF_LEN,
-			    IOVA_B));
+	prep_split(_metadata, env, r);
 	ASSERT_EQ(0, create_access(r->fd, r->ioas,
 				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 				   &r->afd));
@@ -1676,38 +1578,29 @@ FIXTURE(fail_nth) {
 FIXTURE_SETUP(fail_nth)
 {
 	struct nth_env *env = &self->env;
+	const char *knob;
 	char path[64];
-	uint32_t id;
 	unsigned int i;
-	int fd, hit, rc;
+	int rc;
 
 	env->nth_fd = -1;
 	SKIP_WITHOUT_IOMMUFD();
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	env->nth_fd = open(path, O_RDWR | O_CLOEXEC);
+	env->nth_fd = nth_open(path, sizeof(path));
 	if (env->nth_fd < 0)
 		SKIP(_exit(HARNESS_SKIPPED),
 		     "no %s: kernel without CONFIG_FAULT_INJECTION", path);
-	for (i = 0; i < NR_KNOBS; i++)
-		if (read_knob(knobs[i].path, env->saved[i], KNOB_LEN))
-			SKIP(_exit(HARNESS_SKIPPED),
-			     "no %s: debugfs not at /sys/kernel/debug, or no CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS",
-			     knobs[i].path);
-	for (i = 0; i < NR_KNOBS; i++) {
-		ASSERT_EQ(0, write_knob(knobs[i].path, knobs[i].value));
-		env->nsaved = i + 1;
-	}
+	knob = nth_save_knobs(&env->knobs);
+	if (knob)
+		SKIP(_exit(HARNESS_SKIPPED),
+		     "no %s: debugfs not at /sys/kernel/debug, or no CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS",
+		     knob);
+	ASSERT_EQ(0, nth_set_knobs(&env->knobs));
 	env->mock = have_test_cmd();
 
-	env->buf = alloc_buf(BUF_LEN, FILL);
-	env->data = alloc_buf(BUF_LEN, 0);
-	env->out = alloc_buf(BUF_LEN, 0);
-	env->limit_buf = alloc_buf(LIMIT_LEN + pg, FILL);
-	ASSERT_NE(NULL, env->buf);
-	ASSERT_NE(NULL, env->data);
-	ASSERT_NE(NULL, env->out);
-	ASSERT_NE(NULL, env->limit_buf);
+	setup_buf(_metadata, &env->buf, BUF_LEN, FILL);
+	setup_buf(_metadata, &env->data, BUF_LEN, 0);
+	setup_buf(_metadata, &env->out, BUF_LEN, 0);
+	setup_buf(_metadata, &env->limit_buf, LIMIT_LEN + pg, FILL);
 	for (i = 0; i < BUF_LEN; i++)
 		env->data[i] = (uint8_t)(i * 7 + 3);
 
@@ -1715,18 +1608,7 @@ FIXTURE_SETUP(fail_nth)
 	ASSERT_EQ(0, drop_capability(CAP_IPC_LOCK));
 	env->vmpin_start = vmpin_kb();
 	ASSERT_LE(0, env->vmpin_start);
-
-	/* The first allocation of IOMMU_IOAS_ALLOC is its object's. */
-	fd = open_iommufd();
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, nth_arm(env->nth_fd, 1));
-	rc = ioas_alloc(fd, &id);
-	hit = nth_disarm(env->nth_fd);
-	ASSERT_EQ(1, hit) {
-		TH_LOG("an armed failure was not injected");
-	}
-	ASSERT_EQ(-ENOMEM, rc);
-	ASSERT_EQ(0, close(fd));
+	nth_expect_injected(_metadata, env->nth_fd);
 
 	if (env->mock) {
 		rc = pin_whole_limit(env);
@@ -1743,10 +1625,8 @@ FIXTURE_SETUP(fail_nth)
 FIXTURE_TEARDOWN(fail_nth)
 {
 	struct nth_env *env = &self->env;
-	unsigned int i;
 
-	for (i = 0; i < env->nsaved; i++)
-		write_knob(knobs[i].path, env->saved[i]);
+	nth_restore_knobs(&env->knobs);
 	if (env->nth_fd >= 0)
 		close(env->nth_fd);
 	if (env->buf)

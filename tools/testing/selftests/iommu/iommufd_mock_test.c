@@ -1778,6 +1778,21 @@ static void expect_no_hwpt_made(struct __test_metadata *_metadata, int fd,
 	expect_no_objects(_metadata, fd, 16);
 }
 
+/* IOMMU_HWPT_ALLOC for device object @idev with driver data of type @type. */
+static int hwpt_alloc_data(int fd, uint32_t idev, uint32_t ioas, uint32_t type,
+			   const void *data, uint32_t len)
+{
+	struct iommu_hwpt_alloc arg = hwpt_alloc_arg(idev, ioas);
+
+	arg.data_type = type;
+	arg.data_len = len;
+	arg.data_uptr = (uintptr_t)data;
+	return call(fd, IOMMU_HWPT_ALLOC, &arg);
+}
+
+/* Types of driver data that this kernel does not know. */
+static const uint32_t unknown_data_types[] = { 1, 2, 0xdead, UINT32_MAX };
+
 TEST_F(hwpt_alloc, any_flag_is_eopnotsupp)
 {
 	struct iommu_hwpt_alloc arg;
@@ -1803,49 +1818,43 @@ TEST_F(hwpt_alloc, any_flag_is_eopnotsupp)
 
 TEST_F(hwpt_alloc, data_without_type_is_einval)
 {
-	struct iommu_hwpt_alloc arg;
 	uint8_t data[16] = {};
 
-	arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
-	arg.data_type = IOMMU_HWPT_DATA_NONE;
-	arg.data_len = sizeof(data);
-	arg.data_uptr = (uintptr_t)data;
-	EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
-	arg.data_uptr = 0;
-	EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	EXPECT_EQ(-EINVAL, hwpt_alloc_data(self->fd, self->dev.idev, self->ioas,
+					   IOMMU_HWPT_DATA_NONE, data,
+					   sizeof(data)));
+	EXPECT_EQ(-EINVAL, hwpt_alloc_data(self->fd, self->dev.idev, self->ioas,
+					   IOMMU_HWPT_DATA_NONE, NULL,
+					   sizeof(data)));
 	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
 }
 
 TEST_F(hwpt_alloc, type_without_data_is_einval)
 {
-	const uint32_t types[] = { 1, 2, 0xdead, UINT32_MAX };
-	struct iommu_hwpt_alloc arg;
 	uint8_t data[16] = {};
+	uint32_t type;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(types); i++) {
-		arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
-		arg.data_type = types[i];
-		EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
-		arg.data_uptr = (uintptr_t)data;
-		EXPECT_EQ(-EINVAL, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	for (i = 0; i < ARRAY_SIZE(unknown_data_types); i++) {
+		type = unknown_data_types[i];
+		EXPECT_EQ(-EINVAL, hwpt_alloc_data(self->fd, self->dev.idev,
+						   self->ioas, type, NULL, 0));
+		EXPECT_EQ(-EINVAL, hwpt_alloc_data(self->fd, self->dev.idev,
+						   self->ioas, type, data, 0));
 	}
 	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
 }
 
 TEST_F(hwpt_alloc, typed_data_is_eopnotsupp)
 {
-	const uint32_t types[] = { 1, 2, 0xdead, UINT32_MAX };
-	struct iommu_hwpt_alloc arg;
 	uint8_t data[16] = {};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(types); i++) {
-		arg = hwpt_alloc_arg(self->dev.idev, self->ioas);
-		arg.data_type = types[i];
-		arg.data_len = sizeof(data);
-		arg.data_uptr = (uintptr_t)data;
-		EXPECT_EQ(-EOPNOTSUPP, call(self->fd, IOMMU_HWPT_ALLOC, &arg));
+	for (i = 0; i < ARRAY_SIZE(unknown_data_types); i++) {
+		EXPECT_EQ(-EOPNOTSUPP,
+			  hwpt_alloc_data(self->fd, self->dev.idev, self->ioas,
+					  unknown_data_types[i], data,
+					  sizeof(data)));
 	}
 	expect_no_hwpt_made(_metadata, self->fd, self->ioas, &self->dev);
 }

@@ -51,7 +51,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/iommufd.h>
@@ -61,6 +60,8 @@
 #include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
+#include "../iommu/iommufd_uapi_util.h"
+#include "../iommu/fail_nth_util.h"
 #include "vfio_pci_util.h"
 
 /* The size of the first version of each struct: a smaller argsz is refused. */
@@ -96,101 +97,7 @@ static_assert(BIND_MINSZ == 16 && ATTACH_MINSZ == 12 && DETACH_MINSZ == 8,
 /* Without an IOMMU there are no groups, so no device is alone in one. */
 #define NO_LONE_EDU	"no edu device alone in an IOMMU group (no IOMMU?)"
 
-/* ---- Thin wrappers: 0 or -errno. */
-
-static int ioctl_rc(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int open_iommufd(void)
-{
-	return open("/dev/iommu", O_RDWR | O_CLOEXEC);
-}
-
-static int ioas_alloc(int iommufd, uint32_t *id)
-{
-	struct iommu_ioas_alloc arg = { .size = sizeof(arg) };
-	int rc = ioctl_rc(iommufd, IOMMU_IOAS_ALLOC, &arg);
-
-	if (!rc)
-		*id = arg.out_ioas_id;
-	return rc;
-}
-
-static int destroy_id(int iommufd, uint32_t id)
-{
-	struct iommu_destroy arg = { .size = sizeof(arg), .id = id };
-
-	return ioctl_rc(iommufd, IOMMU_DESTROY, &arg);
-}
-
-/* At the fixed @iova; the device may write only with @writeable. */
-static int ioas_map(int iommufd, uint32_t ioas, void *va, uint64_t len,
-		    uint64_t iova, bool writeable)
-{
-	struct iommu_ioas_map arg = {
-		.size = sizeof(arg),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 (writeable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl_rc(iommufd, IOMMU_IOAS_MAP, &arg);
-}
-
-/* The number of bytes unmapped, or -errno. */
-static int64_t ioas_unmap(int iommufd, uint32_t ioas, uint64_t iova,
-			  uint64_t len)
-{
-	struct iommu_ioas_unmap arg = {
-		.size = sizeof(arg),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = len,
-	};
-	int rc = ioctl_rc(iommufd, IOMMU_IOAS_UNMAP, &arg);
-
-	return rc ? rc : (int64_t)arg.length;
-}
-
-static int hwpt_alloc(int iommufd, uint32_t devid, uint32_t pt_id,
-		      uint32_t *hwpt)
-{
-	struct iommu_hwpt_alloc arg = {
-		.size = sizeof(arg),
-		.dev_id = devid,
-		.pt_id = pt_id,
-		.data_type = IOMMU_HWPT_DATA_NONE,
-	};
-	int rc = ioctl_rc(iommufd, IOMMU_HWPT_ALLOC, &arg);
-
-	if (!rc)
-		*hwpt = arg.out_hwpt_id;
-	return rc;
-}
-
-/* *len: room at @data in, the size of the driver's struct out. */
-static int get_hw_info(int iommufd, uint32_t devid, void *data,
-		       uint32_t *len, uint32_t *type)
-{
-	struct iommu_hw_info arg = {
-		.size = sizeof(arg),
-		.dev_id = devid,
-		.data_len = *len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int rc = ioctl_rc(iommufd, IOMMU_GET_HW_INFO, &arg);
-
-	if (!rc) {
-		*len = arg.data_len;
-		*type = arg.out_data_type;
-	}
-	return rc;
-}
+/* ---- Thin wrappers of the VFIO device ioctls: 0 or -errno. */
 
 static struct vfio_device_bind_iommufd bind_arg(int iommufd)
 {
@@ -205,7 +112,7 @@ static struct vfio_device_bind_iommufd bind_arg(int iommufd)
 static int cdev_bind(int devfd, int iommufd, uint32_t *devid)
 {
 	struct vfio_device_bind_iommufd arg = bind_arg(iommufd);
-	int rc = ioctl_rc(devfd, VFIO_DEVICE_BIND_IOMMUFD, &arg);
+	int rc = call(devfd, VFIO_DEVICE_BIND_IOMMUFD, &arg);
 
 	if (!rc)
 		*devid = arg.out_devid;
@@ -219,7 +126,7 @@ static int cdev_attach(int devfd, uint32_t *pt_id)
 		.argsz = sizeof(arg),
 		.pt_id = *pt_id,
 	};
-	int rc = ioctl_rc(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &arg);
+	int rc = call(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &arg);
 
 	if (!rc)
 		*pt_id = arg.pt_id;
@@ -230,33 +137,17 @@ static int cdev_detach(int devfd)
 {
 	struct vfio_device_detach_iommufd_pt arg = { .argsz = sizeof(arg) };
 
-	return ioctl_rc(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &arg);
+	return call(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &arg);
 }
 
 static int device_get_info(int devfd)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	int rc = ioctl_rc(devfd, VFIO_DEVICE_GET_INFO, &info);
+	int rc = call(devfd, VFIO_DEVICE_GET_INFO, &info);
 
 	if (!rc && !(info.flags & VFIO_DEVICE_FLAGS_PCI))
 		rc = -ENODEV;
 	return rc;
-}
-
-/* VmPin of this process in kB: what iommufd pins for it.  -1 on error. */
-static long vmpin_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* The device copies a page from @src_iova into its buffer, then to @dst_iova. */
@@ -332,8 +223,8 @@ static uint32_t attach_ok(struct __test_metadata *_metadata, int devfd,
 static void map_src_dst(struct __test_metadata *_metadata, int iommufd,
 			uint32_t ioas, uint8_t *src, uint8_t *dst)
 {
-	ASSERT_EQ(0, ioas_map(iommufd, ioas, src, PAGE, IOVA_SRC, false));
-	ASSERT_EQ(0, ioas_map(iommufd, ioas, dst, PAGE, IOVA_DST, true));
+	ASSERT_EQ(0, map_ro_at(iommufd, ioas, src, PAGE, IOVA_SRC));
+	ASSERT_EQ(0, map_at(iommufd, ioas, dst, PAGE, IOVA_DST));
 }
 
 /* BAR0 of an edu device through @devfd, which answers with its ident. */
@@ -394,10 +285,72 @@ static void expect_bindable(struct __test_metadata *_metadata,
 			TH_LOG("%s is still bound after the test", path);
 		}
 		EXPECT_EQ(0, ioas_alloc(iommufd, &ioas));
-		EXPECT_EQ(0, destroy_id(iommufd, ioas));
+		EXPECT_EQ(0, destroy(iommufd, ioas));
 	}
 	close_fd(&devfd);
 	close_fd(&iommufd);
+}
+
+/* A page of test memory in *buf, filled with @fill. */
+static void setup_page(struct __test_metadata *_metadata, uint8_t **buf,
+		       int fill)
+{
+	*buf = alloc_page_buf(PAGE, fill);
+	ASSERT_NE(NULL, *buf);
+}
+
+/*
+ * VmPin before the test pins anything, and in *src the page the device
+ * copies from, filled with the pattern of @seed.
+ */
+static void setup_vmpin_src(struct __test_metadata *_metadata,
+			    long *vmpin_start, uint8_t **src, unsigned int seed)
+{
+	*vmpin_start = vmpin_kb();
+	ASSERT_LE(0, *vmpin_start);
+	setup_page(_metadata, src, 0);
+	fill_pattern(*src, PAGE, seed);
+}
+
+/* In teardowns: unmap a page of setup_page(), if the setup got that far. */
+static void free_page_buf(uint8_t *buf)
+{
+	if (buf)
+		munmap(buf, PAGE);
+}
+
+/* ATTACH (to @pt_id) and DETACH through @fd are both refused with @err. */
+static void expect_attach_detach_refused(struct __test_metadata *_metadata,
+					 int fd, uint32_t pt_id, int err)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = pt_id,
+	};
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+
+	ASSERT_EQ(err, call(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	ASSERT_EQ(err, call(fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
+}
+
+/* An unbound device file: read, pread, pwrite and mmap (@prot) are EINVAL. */
+static void expect_unbound_io_refused(struct __test_metadata *_metadata,
+				      int devfd, int prot)
+{
+	char buf[4] = "";
+	void *p;
+
+	ASSERT_EQ(-1, read(devfd, buf, sizeof(buf)));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, pread(devfd, buf, sizeof(buf), 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, pwrite(devfd, buf, sizeof(buf), 0));
+	ASSERT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, prot, MAP_SHARED, devfd, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
 }
 
 static int group_path(const char *bdf, char *path, size_t size)
@@ -435,17 +388,9 @@ FIXTURE_SETUP(cdev)
 		SKIP_SETUP(NO_LONE_EDU);
 	setup_cdev_device(_metadata, self->bdf, self->path);
 
-	self->vmpin_start = vmpin_kb();
-	ASSERT_LE(0, self->vmpin_start);
-	self->src = alloc_page_buf(PAGE, 0);
-	self->dst = alloc_page_buf(PAGE, DST_FILL);
-	ASSERT_NE(NULL, self->src);
-	ASSERT_NE(NULL, self->dst);
-	fill_pattern(self->src, PAGE, 1);
-
-	self->iommufd = open_iommufd();
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	setup_vmpin_src(_metadata, &self->vmpin_start, &self->src, 1);
+	setup_page(_metadata, &self->dst, DST_FILL);
+	setup_iommufd_ioas(_metadata, &self->iommufd, &self->ioas);
 	open_cdev(_metadata, self->path, &self->devfd);
 }
 
@@ -455,22 +400,13 @@ FIXTURE_TEARDOWN(cdev)
 	close_fd(&self->iommufd);
 	expect_unpinned(_metadata, self->vmpin_start);
 	expect_bindable(_metadata, self->path);
-	if (self->src)
-		munmap(self->src, PAGE);
-	if (self->dst)
-		munmap(self->dst, PAGE);
+	free_page_buf(self->src);
+	free_page_buf(self->dst);
 }
 
 /* Before BIND the file grants nothing: every ioctl, read, write and mmap is EINVAL. */
 TEST_F(cdev, unbound_file_refuses_all)
 {
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = self->ioas,
-	};
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
 	struct vfio_region_info region = {
 		.argsz = sizeof(region),
 		.index = VFIO_PCI_CONFIG_REGION_INDEX,
@@ -480,39 +416,24 @@ TEST_F(cdev, unbound_file_refuses_all)
 		.flags = VFIO_DEVICE_FEATURE_PROBE |
 			 VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
 	};
-	char buf[4] = "";
-	void *p;
 
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-				    &detach));
+	expect_attach_detach_refused(_metadata, self->devfd, self->ioas,
+				     -EINVAL);
 	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_GET_REGION_INFO,
-				    &region));
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_FEATURE,
-				    &feature));
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_RESET, NULL));
-
-	ASSERT_EQ(-1, read(self->devfd, buf, sizeof(buf)));
-	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, pread(self->devfd, buf, sizeof(buf), 0));
-	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, pwrite(self->devfd, buf, sizeof(buf), 0));
-	ASSERT_EQ(EINVAL, errno);
-	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->devfd,
-		 0);
-	ASSERT_EQ(MAP_FAILED, p);
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_GET_REGION_INFO,
+				&region));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_FEATURE, &feature));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_RESET, NULL));
+	expect_unbound_io_refused(_metadata, self->devfd,
+				  PROT_READ | PROT_WRITE);
 
 	/* None of it changed anything: BIND works and opens the device. */
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	ASSERT_EQ(0, device_get_info(self->devfd));
-	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_GET_REGION_INFO,
-			      &region));
+	ASSERT_EQ(0, call(self->devfd, VFIO_DEVICE_GET_REGION_INFO, &region));
 	/* An unknown command now reaches vfio-pci. */
-	ASSERT_EQ(-ENOTTY, ioctl_rc(self->devfd, _IO(VFIO_TYPE, VFIO_BASE + 99),
-				    NULL));
+	ASSERT_EQ(-ENOTTY, call(self->devfd, _IO(VFIO_TYPE, VFIO_BASE + 99),
+				NULL));
 }
 
 /* BIND refuses bad arguments, each with its errno, and a refused BIND binds nothing. */
@@ -527,50 +448,41 @@ TEST_F(cdev, bind_refusals)
 
 	bind = bind_arg(self->iommufd);
 	bind.argsz = BIND_MINSZ - 1;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    &bind));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind = bind_arg(self->iommufd);
 	bind.flags = 1;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    &bind));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.flags = 1U << 31;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    &bind));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind = bind_arg(-1);
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    &bind));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind = bind_arg(INT_MIN);
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    &bind));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 
 	/* Open files that are not /dev/iommu, among them the device's own. */
 	other = open("/dev/null", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
 	bind = bind_arg(other);
-	ASSERT_EQ(-EBADFD, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    &bind));
+	ASSERT_EQ(-EBADFD, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	close(other);
 	bind = bind_arg(self->devfd);
-	ASSERT_EQ(-EBADFD, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    &bind));
+	ASSERT_EQ(-EBADFD, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 
 	/* A number that was an iommufd a moment ago. */
 	closed = dup(self->iommufd);
 	ASSERT_LE(0, closed);
 	close(closed);
 	bind = bind_arg(closed);
-	ASSERT_EQ(-EBADF, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				   &bind));
+	ASSERT_EQ(-EBADF, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 
-	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				    NULL));
+	ASSERT_EQ(-EFAULT, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, NULL));
 	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
 
 	/* A larger argsz is fine, and nothing is written past out_devid. */
 	big.bind = bind_arg(self->iommufd);
 	big.bind.argsz = sizeof(big);
 	memset(big.tail, TAIL_FILL, sizeof(big.tail));
-	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &big));
+	ASSERT_EQ(0, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &big));
 	ASSERT_NE(0, big.bind.out_devid);
 	ASSERT_EQ(-1, first_not(big.tail, sizeof(big.tail), TAIL_FILL));
 	ASSERT_EQ(0, device_get_info(self->devfd));
@@ -580,42 +492,40 @@ TEST_F(cdev, bind_refusals)
 TEST_F(cdev, bind_devid_is_usable)
 {
 	struct iommu_hw_info_vtd vtd[2];
-	uint32_t len, type, hwpt = 0;
+	struct iommu_hw_info info;
+	uint32_t hwpt = 0;
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	ASSERT_NE(self->ioas, self->devid);
 
 	memset(vtd, 0xff, sizeof(vtd));
-	len = sizeof(vtd[0]);
-	ASSERT_EQ(0, get_hw_info(self->iommufd, self->devid, vtd, &len,
-				 &type));
-	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, type);
-	ASSERT_EQ(24, len);
+	info = hw_info_arg(self->devid, vtd, sizeof(vtd[0]));
+	ASSERT_EQ(0, get_hw_info(self->iommufd, &info));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, info.out_data_type);
+	ASSERT_EQ(24, info.data_len);
 	ASSERT_NE(0, vtd[0].cap_reg);
 	ASSERT_NE(0, vtd[0].ecap_reg);
 	ASSERT_EQ(0, vtd[0].flags);
 	/* Room for more: the same struct, and the rest of the buffer zeroed. */
 	memset(vtd, 0xff, sizeof(vtd));
-	len = sizeof(vtd);
-	ASSERT_EQ(0, get_hw_info(self->iommufd, self->devid, vtd, &len,
-				 &type));
-	ASSERT_EQ(24, len);
+	info = hw_info_arg(self->devid, vtd, sizeof(vtd));
+	ASSERT_EQ(0, get_hw_info(self->iommufd, &info));
+	ASSERT_EQ(24, info.data_len);
 	ASSERT_EQ(-1, first_not((uint8_t *)&vtd[1], sizeof(vtd[1]), 0));
 	/* Ids that are not devices. */
-	len = sizeof(vtd[0]);
-	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, self->ioas, vtd, &len,
-				       &type));
-	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, NO_SUCH_ID, vtd, &len,
-				       &type));
+	info = hw_info_arg(self->ioas, vtd, sizeof(vtd[0]));
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, &info));
+	info = hw_info_arg(NO_SUCH_ID, vtd, sizeof(vtd[0]));
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, &info));
 
 	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid, self->ioas, &hwpt));
 	ASSERT_NE(0, hwpt);
 	ASSERT_NE(self->ioas, hwpt);
 	ASSERT_NE(self->devid, hwpt);
-	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy(self->iommufd, hwpt));
 
 	/* The device object belongs to the device file, not to user space. */
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->devid));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->devid));
 	ASSERT_EQ(0, device_get_info(self->devfd));
 }
 
@@ -658,7 +568,7 @@ TEST_F(cdev, bind_efault_unbinds)
 	*ro = bind_arg(self->iommufd);
 	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ));
 
-	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, ro));
+	ASSERT_EQ(-EFAULT, call(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, ro));
 	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
 	if (!group_path(self->bdf, gpath, sizeof(gpath))) {
 		group = open(gpath, O_RDWR | O_CLOEXEC);
@@ -712,35 +622,35 @@ TEST_F(cdev, attach_refusals)
 	};
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				&attach));
 	attach.argsz = sizeof(attach);
 	attach.flags = 1;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				&attach));
 	attach.flags = 1U << 31;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				&attach));
 	attach.flags = 0;
-	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    NULL));
+	ASSERT_EQ(-EFAULT, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				NULL));
 
 	attach.pt_id = 0;
-	ASSERT_EQ(-ENOENT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
+	ASSERT_EQ(-ENOENT, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				&attach));
 	attach.pt_id = NO_SUCH_ID;
-	ASSERT_EQ(-ENOENT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
+	ASSERT_EQ(-ENOENT, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				&attach));
 	/* The device's own id is neither an IOAS nor a HWPT. */
 	attach.pt_id = self->devid;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				&attach));
 
 	/* Nothing holds the IOAS; once gone, its id is unknown. */
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 	attach.pt_id = self->ioas;
-	ASSERT_EQ(-ENOENT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
+	ASSERT_EQ(-ENOENT, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				&attach));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
 }
 
@@ -753,12 +663,12 @@ TEST_F(cdev, attach_ioas_makes_hwpt)
 	hwpt = attach_ok(_metadata, self->devfd, self->ioas);
 	ASSERT_NE(self->ioas, hwpt);
 	ASSERT_NE(self->devid, hwpt);
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, hwpt));
 
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-ENOENT, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* ATTACH to an IOMMU_HWPT_ALLOC HWPT returns its id; it outlives DETACH and holds its IOAS. */
@@ -769,12 +679,12 @@ TEST_F(cdev, attach_explicit_hwpt)
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid, self->ioas, &hwpt));
 	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, hwpt));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, hwpt));
 
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
-	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* ATTACH to the IOAS already attached changes nothing: same HWPT, and one DETACH undoes it all. */
@@ -788,8 +698,8 @@ TEST_F(cdev, attach_same_ioas_twice)
 	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, hwpt));
 
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-ENOENT, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* ATTACH while attached replaces: the device moves to the new IOAS, the old auto HWPT ends. */
@@ -804,11 +714,11 @@ TEST_F(cdev, attach_replaces_ioas)
 	ASSERT_NE(hwpt_a, hwpt_b);
 	ASSERT_NE(ioas_b, hwpt_b);
 
-	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt_a));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, ioas_b));
+	ASSERT_EQ(-ENOENT, destroy(self->iommufd, hwpt_a));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, ioas_b));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_b));
+	ASSERT_EQ(0, destroy(self->iommufd, ioas_b));
 }
 
 /* Replacing works both ways between explicit and auto HWPT; only the auto one ends when left. */
@@ -823,15 +733,15 @@ TEST_F(cdev, attach_replaces_hwpt_and_ioas)
 	/* An IOAS gets a HWPT made for it, not the explicit one. */
 	auto_hwpt = attach_ok(_metadata, self->devfd, self->ioas);
 	ASSERT_NE(hwpt, auto_hwpt);
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, auto_hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, auto_hwpt));
 
 	ASSERT_EQ(hwpt, attach_ok(_metadata, self->devfd, hwpt));
-	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, auto_hwpt));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(-ENOENT, destroy(self->iommufd, auto_hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, hwpt));
 
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* A larger argsz is accepted; the tail is neither checked nor written (VFIO, not E2BIG). */
@@ -854,16 +764,14 @@ TEST_F(cdev, attach_detach_large_argsz)
 	memset(detach.tail, TAIL_FILL, sizeof(detach.tail));
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 
-	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-			      &attach));
+	ASSERT_EQ(0, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
 	ASSERT_NE(self->ioas, attach.attach.pt_id);
 	ASSERT_EQ(-1, first_not(attach.tail, sizeof(attach.tail), TAIL_FILL));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 
-	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-			      &detach));
+	ASSERT_EQ(0, call(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
 	ASSERT_EQ(-1, first_not(detach.tail, sizeof(detach.tail), TAIL_FILL));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* ATTACH with an unwritable pt_id is EFAULT before anything changes, replace too. */
@@ -883,9 +791,9 @@ TEST_F(cdev, attach_efault_changes_nothing)
 		.pt_id = self->ioas,
 	};
 	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ));
-	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    ro));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EFAULT, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				ro));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 
 	/* A replacement is not made: the device stays on the old IOAS. */
 	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas_a));
@@ -894,13 +802,13 @@ TEST_F(cdev, attach_efault_changes_nothing)
 	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ | PROT_WRITE));
 	ro->pt_id = ioas_b;
 	ASSERT_EQ(0, mprotect(ro, PAGE, PROT_READ));
-	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    ro));
-	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_b));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, ioas_a));
+	ASSERT_EQ(-EFAULT, call(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				ro));
+	ASSERT_EQ(0, destroy(self->iommufd, ioas_b));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, ioas_a));
 
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_a));
+	ASSERT_EQ(0, destroy(self->iommufd, ioas_a));
 	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
 	attach_ok(_metadata, self->devfd, self->ioas);
 	munmap(ro, PAGE);
@@ -915,20 +823,20 @@ TEST_F(cdev, detach_refusals)
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	attach_ok(_metadata, self->devfd, self->ioas);
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-				    &detach));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				&detach));
 	detach.argsz = sizeof(detach);
 	detach.flags = 1;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-				    &detach));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				&detach));
 	detach.flags = 1U << 31;
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-				    &detach));
-	ASSERT_EQ(-EFAULT, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-				    NULL));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				&detach));
+	ASSERT_EQ(-EFAULT, call(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				NULL));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* DETACH of a detached device succeeds and does nothing, however often. */
@@ -941,14 +849,15 @@ TEST_F(cdev, detach_idempotent)
 	attach_ok(_metadata, self->devfd, self->ioas);
 	ASSERT_EQ(0, cdev_detach(self->devfd));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 	ASSERT_EQ(0, device_get_info(self->devfd));
 }
 
 /* Closing an attached device file detaches and unbinds; a new file binds the device again. */
 TEST_F(cdev, close_detaches_and_unbinds)
 {
-	uint32_t devid2 = 0, ioas2 = 0, len = 0, type;
+	struct iommu_hw_info info;
+	uint32_t devid2 = 0, ioas2 = 0;
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	map_src_dst(_metadata, self->iommufd, self->ioas, self->src, self->dst);
@@ -958,9 +867,9 @@ TEST_F(cdev, close_detaches_and_unbinds)
 	close_dev(&self->dev, &self->devfd);
 	/* An IOAS that no device uses pins nothing. */
 	ASSERT_EQ(self->vmpin_start, vmpin_kb());
-	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, self->devid, NULL, &len,
-				       &type));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	info = hw_info_arg(self->devid, NULL, 0);
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, &info));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 
 	open_cdev(_metadata, self->path, &self->devfd);
 	bind_ok(_metadata, self->devfd, self->iommufd, &devid2);
@@ -993,11 +902,11 @@ TEST_F(cdev, close_iommufd_first)
 TEST_F(cdev, dma_round_trip)
 {
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->src, PAGE,
-			      IOVA_SRC, false));
+	ASSERT_EQ(0, map_ro_at(self->iommufd, self->ioas, self->src, PAGE,
+			       IOVA_SRC));
 	attach_ok(_metadata, self->devfd, self->ioas);
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->dst, PAGE,
-			      IOVA_DST, true));
+	ASSERT_EQ(0, map_at(self->iommufd, self->ioas, self->dst, PAGE,
+			    IOVA_DST));
 	ASSERT_EQ(self->vmpin_start + 2 * PAGE_KB, vmpin_kb());
 	setup_bar(_metadata, &self->dev, self->devfd);
 
@@ -1011,14 +920,14 @@ TEST_F(cdev, dma_round_trip)
 TEST_F(cdev, dma_to_unmapped_iova_blocked)
 {
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->src, PAGE,
-			      IOVA_SRC, false));
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->dst, PAGE,
-			      IOVA_SPARE, true));
+	ASSERT_EQ(0, map_ro_at(self->iommufd, self->ioas, self->src, PAGE,
+			       IOVA_SRC));
+	ASSERT_EQ(0, map_at(self->iommufd, self->ioas, self->dst, PAGE,
+			    IOVA_SPARE));
 	attach_ok(_metadata, self->devfd, self->ioas);
 	setup_bar(_metadata, &self->dev, self->devfd);
 	ASSERT_EQ(0, edu_dma(&self->dev, false, IOVA_SRC, 0, PAGE));
-	ASSERT_EQ(PAGE, ioas_unmap(self->iommufd, self->ioas, IOVA_SPARE, PAGE));
+	ASSERT_EQ(PAGE, unmap(self->iommufd, self->ioas, IOVA_SPARE, PAGE));
 	ASSERT_EQ(self->vmpin_start + PAGE_KB, vmpin_kb());
 
 	ASSERT_EQ(0, edu_dma_blocked(&self->dev, true, IOVA_SPARE, PAGE,
@@ -1057,7 +966,7 @@ TEST_F(cdev, dma_follows_replace)
 
 	/* A is left by every device, and pins nothing any more. */
 	ASSERT_EQ(self->vmpin_start + 2 * PAGE_KB, vmpin_kb());
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 	close_dev(&self->dev, &self->devfd);
 	close_fd(&self->iommufd);
 	munmap(a, PAGE);
@@ -1094,7 +1003,7 @@ static int kvm_vfio_file(int kvm_dev, uint64_t attr, int fd)
 		.addr = (uintptr_t)&fd32,
 	};
 
-	return ioctl_rc(kvm_dev, KVM_SET_DEVICE_ATTR, &a);
+	return call(kvm_dev, KVM_SET_DEVICE_ATTR, &a);
 }
 
 /*
@@ -1116,8 +1025,8 @@ TEST_F(cdev, kvm_vfio_file_add_cdev)
 		     strerror(errno));
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	ASSERT_LE(0, vm);
-	ASSERT_EQ(0, ioctl_rc(vm, KVM_CREATE_DEVICE, &cd));
-	ASSERT_EQ(0, ioctl_rc(cd.fd, KVM_HAS_DEVICE_ATTR, &has));
+	ASSERT_EQ(0, call(vm, KVM_CREATE_DEVICE, &cd));
+	ASSERT_EQ(0, call(cd.fd, KVM_HAS_DEVICE_ATTR, &has));
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, null);
 
@@ -1148,13 +1057,6 @@ TEST_F(cdev, kvm_vfio_file_add_cdev)
 /* A group-path device fd has no cdev ioctls (ENOTTY), and meanwhile the cdev cannot bind. */
 TEST_F(cdev, group_device_fd_has_no_cdev_ioctls)
 {
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = self->ioas,
-	};
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
 	struct vfio_device_bind_iommufd bind = bind_arg(self->iommufd);
 	int container, group, fd;
 	char gpath[64];
@@ -1170,12 +1072,9 @@ TEST_F(cdev, group_device_fd_has_no_cdev_ioctls)
 	ASSERT_EQ(0, device_get_info(fd));
 
 	/* Bound to a container already: BIND is refused by VFIO itself. */
-	ASSERT_EQ(-EINVAL, ioctl_rc(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
-	ASSERT_EQ(-ENOTTY, ioctl_rc(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
-	ASSERT_EQ(-ENOTTY, ioctl_rc(fd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-				    &detach));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EINVAL, call(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	expect_attach_detach_refused(_metadata, fd, self->ioas, -ENOTTY);
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 
 	ASSERT_EQ(-EBUSY, cdev_bind(self->devfd, self->iommufd, &self->devid));
 	close(fd);
@@ -1219,17 +1118,9 @@ FIXTURE_SETUP(cdev_nvme)
 	self->nvme_taken = true;
 	setup_cdev_device(_metadata, self->nvme, self->nvme_path);
 
-	self->vmpin_start = vmpin_kb();
-	ASSERT_LE(0, self->vmpin_start);
-	self->src = alloc_page_buf(PAGE, 0);
-	self->dst = alloc_page_buf(PAGE, DST_FILL);
-	ASSERT_NE(NULL, self->src);
-	ASSERT_NE(NULL, self->dst);
-	fill_pattern(self->src, PAGE, 2);
-
-	self->iommufd = open_iommufd();
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	setup_vmpin_src(_metadata, &self->vmpin_start, &self->src, 2);
+	setup_page(_metadata, &self->dst, DST_FILL);
+	setup_iommufd_ioas(_metadata, &self->iommufd, &self->ioas);
 	open_cdev(_metadata, self->edu_path, &self->edu_fd);
 	open_cdev(_metadata, self->nvme_path, &self->nvme_fd);
 }
@@ -1251,10 +1142,8 @@ FIXTURE_TEARDOWN(cdev_nvme)
 			       self->nvme, strerror(-rc));
 		}
 	}
-	if (self->src)
-		munmap(self->src, PAGE);
-	if (self->dst)
-		munmap(self->dst, PAGE);
+	free_page_buf(self->src);
+	free_page_buf(self->dst);
 }
 
 /* Two groups on one IOAS share its HWPT; edu DMA works, and each detach leaves the other. */
@@ -1275,7 +1164,7 @@ TEST_F(cdev_nvme, share_auto_hwpt)
 
 	/* The NVMe controller goes; the edu keeps the HWPT and its DMA. */
 	ASSERT_EQ(0, cdev_detach(self->nvme_fd));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, hwpt));
 	memset(self->dst, DST_FILL, PAGE);
 	ASSERT_EQ(0, edu_copy(&self->dev, IOVA_SRC, IOVA_DST));
 	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
@@ -1283,11 +1172,11 @@ TEST_F(cdev_nvme, share_auto_hwpt)
 	/* It comes back to the same HWPT, which then outlives the edu's DETACH. */
 	ASSERT_EQ(hwpt, attach_ok(_metadata, self->nvme_fd, self->ioas));
 	ASSERT_EQ(0, cdev_detach(self->edu_fd));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 	ASSERT_EQ(0, cdev_detach(self->nvme_fd));
-	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-ENOENT, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* =====================================================================
@@ -1324,22 +1213,13 @@ FIXTURE_SETUP(cdev_pair)
 	TH_LOG("edu %s and %s share IOMMU group %d", self->bdf[0],
 	       self->bdf[1], pci_iommu_group(self->bdf[0]));
 
-	self->vmpin_start = vmpin_kb();
-	ASSERT_LE(0, self->vmpin_start);
-	self->src = alloc_page_buf(PAGE, 0);
-	self->a = alloc_page_buf(PAGE, A_FILL);
-	self->b = alloc_page_buf(PAGE, B_FILL);
-	ASSERT_NE(NULL, self->src);
-	ASSERT_NE(NULL, self->a);
-	ASSERT_NE(NULL, self->b);
-	fill_pattern(self->src, PAGE, 3);
-
-	self->iommufd = open_iommufd();
-	self->iommufd2 = open_iommufd();
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_LE(0, self->iommufd2);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	setup_vmpin_src(_metadata, &self->vmpin_start, &self->src, 3);
+	setup_page(_metadata, &self->a, A_FILL);
+	setup_page(_metadata, &self->b, B_FILL);
+	setup_iommufd_ioas(_metadata, &self->iommufd, &self->ioas);
 	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas2));
+	self->iommufd2 = open_iommufd();
+	ASSERT_LE(0, self->iommufd2);
 	open_cdev(_metadata, self->path[0], &self->fd[0]);
 	open_cdev(_metadata, self->path[1], &self->fd[1]);
 }
@@ -1354,27 +1234,23 @@ FIXTURE_TEARDOWN(cdev_pair)
 	expect_unpinned(_metadata, self->vmpin_start);
 	expect_bindable(_metadata, self->path[0]);
 	expect_bindable(_metadata, self->path[1]);
-	if (self->src)
-		munmap(self->src, PAGE);
-	if (self->a)
-		munmap(self->a, PAGE);
-	if (self->b)
-		munmap(self->b, PAGE);
+	free_page_buf(self->src);
+	free_page_buf(self->a);
+	free_page_buf(self->b);
 }
 
 /* Devices of one group bind to the same iommufd, each with a devid of its own. */
 TEST_F(cdev_pair, bind_same_iommufd)
 {
-	uint32_t len, type;
 	struct iommu_hw_info_vtd vtd;
+	struct iommu_hw_info info;
 
 	bind_ok(_metadata, self->fd[0], self->iommufd, &self->devid[0]);
 	bind_ok(_metadata, self->fd[1], self->iommufd, &self->devid[1]);
 	ASSERT_NE(self->devid[0], self->devid[1]);
-	len = sizeof(vtd);
-	ASSERT_EQ(0, get_hw_info(self->iommufd, self->devid[1], &vtd, &len,
-				 &type));
-	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, type);
+	info = hw_info_arg(self->devid[1], &vtd, sizeof(vtd));
+	ASSERT_EQ(0, get_hw_info(self->iommufd, &info));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, info.out_data_type);
 	ASSERT_EQ(0, device_get_info(self->fd[0]));
 	ASSERT_EQ(0, device_get_info(self->fd[1]));
 }
@@ -1434,16 +1310,16 @@ TEST_F(cdev_pair, attach_one_hwpt_per_group)
 	ASSERT_EQ(-EINVAL, cdev_attach(self->fd[1], &other));
 	ASSERT_EQ(-EINVAL, cdev_attach(self->fd[1], &self->ioas2));
 	/* The refused attachment left no HWPT on the other IOAS. */
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas2));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas2));
 	ASSERT_EQ(hwpt, attach_ok(_metadata, self->fd[1], self->ioas));
 
 	/* The HWPT lasts as long as one device of the group is on it. */
 	ASSERT_EQ(0, cdev_detach(self->fd[0]));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, hwpt));
 	ASSERT_EQ(0, cdev_detach(self->fd[1]));
-	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(0, destroy_id(self->iommufd, other));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-ENOENT, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(0, destroy(self->iommufd, other));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* Replacing one device's page table moves its group: the other device's DMA follows. */
@@ -1468,14 +1344,14 @@ TEST_F(cdev_pair, replace_moves_group)
 	ASSERT_EQ(0, edu_dma(&self->dev, true, IOVA_DST, 0, PAGE));
 	ASSERT_EQ(0, memcmp(self->src, self->b, PAGE));
 	ASSERT_EQ(-1, first_not(self->a, PAGE, A_FILL));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 
 	/* The second device is on the new HWPT already. */
 	ASSERT_EQ(hwpt2, attach_ok(_metadata, self->fd[1], self->ioas2));
 	ASSERT_EQ(0, cdev_detach(self->fd[1]));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas2));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas2));
 	ASSERT_EQ(0, cdev_detach(self->fd[0]));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas2));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas2));
 }
 
 /* =====================================================================
@@ -1528,9 +1404,7 @@ FIXTURE_SETUP(cdev_mdev)
 	if (access("/dev/iommu", F_OK))
 		SKIP_SETUP("no /dev/iommu: kernel without CONFIG_IOMMUFD");
 
-	self->iommufd = open_iommufd();
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	setup_iommufd_ioas(_metadata, &self->iommufd, &self->ioas);
 
 	rc = mdev_remove(MDEV_UUID);
 	ASSERT_EQ(0, rc) {
@@ -1589,7 +1463,7 @@ static int region_get(int devfd, uint32_t index, struct vfio_region_info *info)
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->index = index;
-	return ioctl_rc(devfd, VFIO_DEVICE_GET_REGION_INFO, info);
+	return call(devfd, VFIO_DEVICE_GET_REGION_INFO, info);
 }
 
 static int irq_get(int devfd, uint32_t index, struct vfio_irq_info *info)
@@ -1597,7 +1471,7 @@ static int irq_get(int devfd, uint32_t index, struct vfio_irq_info *info)
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->index = index;
-	return ioctl_rc(devfd, VFIO_DEVICE_GET_IRQ_INFO, info);
+	return call(devfd, VFIO_DEVICE_GET_IRQ_INFO, info);
 }
 
 /* Where region @index of the device starts in the file. */
@@ -1660,36 +1534,18 @@ static void expect_mtty_ids(struct __test_metadata *_metadata, int devfd)
 /* Before BIND the mdev's file grants nothing: ioctls, read, pread, pwrite and mmap are EINVAL. */
 TEST_F(cdev_mdev, unbound_file_refuses_all)
 {
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = self->ioas,
-	};
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
 	struct vfio_region_info region;
-	char buf[4] = "";
 	void *p;
 
 	ASSERT_EQ(-EINVAL, device_get_info(self->devfd));
 	ASSERT_EQ(-EINVAL, region_get(self->devfd,
 				      VFIO_PCI_CONFIG_REGION_INDEX, &region));
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-				    &attach));
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
-				    &detach));
-	ASSERT_EQ(-EINVAL, ioctl_rc(self->devfd, VFIO_DEVICE_RESET, NULL));
-	ASSERT_EQ(-1, read(self->devfd, buf, sizeof(buf)));
-	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, pread(self->devfd, buf, sizeof(buf), 0));
-	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, pwrite(self->devfd, buf, sizeof(buf), 0));
-	ASSERT_EQ(EINVAL, errno);
-	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->devfd, 0);
-	ASSERT_EQ(MAP_FAILED, p);
-	ASSERT_EQ(EINVAL, errno);
+	expect_attach_detach_refused(_metadata, self->devfd, self->ioas,
+				     -EINVAL);
+	ASSERT_EQ(-EINVAL, call(self->devfd, VFIO_DEVICE_RESET, NULL));
+	expect_unbound_io_refused(_metadata, self->devfd, PROT_READ);
 	/* The refused ATTACH left the IOAS without a user. */
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	ASSERT_EQ(0, device_get_info(self->devfd));
@@ -1722,24 +1578,24 @@ TEST_F(cdev_mdev, bind_once)
 /* The devid is an access, not a device object: GET_HW_INFO, HWPT_ALLOC ENOENT; DESTROY EBUSY. */
 TEST_F(cdev_mdev, devid_is_an_access)
 {
-	uint32_t len, type, hwpt = 0;
+	struct iommu_hw_info info;
 	uint8_t data[64];
+	uint32_t hwpt = 0;
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
-	len = sizeof(data);
-	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, self->devid, data, &len,
-				       &type));
+	info = hw_info_arg(self->devid, data, sizeof(data));
+	ASSERT_EQ(-ENOENT, get_hw_info(self->iommufd, &info));
 	ASSERT_EQ(-ENOENT, hwpt_alloc(self->iommufd, self->devid, self->ioas,
 				      &hwpt));
 	/* The access belongs to the device file: user space cannot end it. */
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->devid));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->devid));
 
 	/* It lives on, and the device attaches through it. */
 	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->devid));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->devid));
 	ASSERT_EQ(0, device_get_info(self->devfd));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* ATTACH to an IOAS answers with that IOAS's id and holds it until DETACH; DETACH may repeat. */
@@ -1750,13 +1606,13 @@ TEST_F(cdev_mdev, attach_ioas_returns_ioas)
 	ASSERT_EQ(0, cdev_detach(self->devfd));
 
 	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 	/* The IOAS already attached again: nothing changes. */
 	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
 	ASSERT_EQ(0, device_get_info(self->devfd));
 }
@@ -1771,10 +1627,10 @@ TEST_F(cdev_mdev, attach_replaces_ioas)
 	ASSERT_EQ(self->ioas, attach_ok(_metadata, self->devfd, self->ioas));
 	ASSERT_EQ(ioas_b, attach_ok(_metadata, self->devfd, ioas_b));
 
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, ioas_b));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, ioas_b));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, ioas_b));
+	ASSERT_EQ(0, destroy(self->iommufd, ioas_b));
 }
 
 /* ATTACH to an id that is no IOAS (none, the access, a destroyed IOAS): ENOENT, nothing moves. */
@@ -1793,7 +1649,7 @@ TEST_F(cdev_mdev, attach_unknown_id_enoent)
 	for (round = 0; round < 2; round++) {
 		/* Made anew each round: its id may be handed out again. */
 		ASSERT_EQ(0, ioas_alloc(self->iommufd, &gone));
-		ASSERT_EQ(0, destroy_id(self->iommufd, gone));
+		ASSERT_EQ(0, destroy(self->iommufd, gone));
 		ids[3] = gone;
 		for (i = 0; i < ARRAY_SIZE(ids); i++) {
 			pt = ids[i];
@@ -1803,15 +1659,15 @@ TEST_F(cdev_mdev, attach_unknown_id_enoent)
 		}
 		if (!round) {
 			/* Nothing was attached: the IOAS has no user. */
-			ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+			ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 			ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
 			attach_ok(_metadata, self->devfd, self->ioas);
 		}
 	}
 	/* Still on the IOAS. */
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* A HWPT (made for a physical edu) is unknown to the mdev's ATTACH: ENOENT, attached or not. */
@@ -1842,10 +1698,10 @@ TEST_F(cdev_mdev, attach_hwpt_enoent)
 	ASSERT_EQ(-ENOENT, cdev_attach(self->devfd, &pt));
 
 	/* The HWPT has no user; the access still holds the IOAS. */
-	ASSERT_EQ(0, destroy_id(self->iommufd, hwpt));
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, hwpt));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 	ASSERT_EQ(0, cdev_detach(self->devfd));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 }
 
 /* Bound, the file reaches mtty: a PCI device, config space, two 8-byte port BARs, its IRQs. */
@@ -1858,7 +1714,7 @@ TEST_F(cdev_mdev, device_info_regions_irqs)
 	struct vfio_irq_info irq;
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
-	ASSERT_EQ(0, ioctl_rc(self->devfd, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(0, call(self->devfd, VFIO_DEVICE_GET_INFO, &info));
 	ASSERT_NE(0, info.flags & VFIO_DEVICE_FLAGS_PCI);
 	ASSERT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
 	ASSERT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
@@ -1985,11 +1841,11 @@ TEST_F(cdev_mdev, close_while_attached)
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	attach_ok(_metadata, self->devfd, self->ioas);
-	ASSERT_EQ(-EBUSY, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-EBUSY, destroy(self->iommufd, self->ioas));
 
 	close_fd(&self->devfd);
-	ASSERT_EQ(-ENOENT, destroy_id(self->iommufd, self->devid));
-	ASSERT_EQ(0, destroy_id(self->iommufd, self->ioas));
+	ASSERT_EQ(-ENOENT, destroy(self->iommufd, self->devid));
+	ASSERT_EQ(0, destroy(self->iommufd, self->ioas));
 
 	open_cdev(_metadata, self->path, &self->devfd);
 	bind_ok(_metadata, self->devfd, self->iommufd, &devid2);
@@ -2012,7 +1868,7 @@ TEST_F(cdev_mdev, legacy_group_path)
 		       strerror(-fd));
 	}
 	self->group_devfd = fd;
-	ASSERT_EQ(0, ioctl_rc(self->group, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_EQ(0, call(self->group, VFIO_GROUP_GET_STATUS, &status));
 	ASSERT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
 		  status.flags);
 	ASSERT_EQ(0, device_get_info(fd));
@@ -2036,83 +1892,12 @@ TEST_F(cdev_mdev, legacy_group_path)
 
 /* =====================================================================
  * Allocation failures, injected one at a time through
- * /proc/self/task/TID/fail-nth into BIND and ATTACH of the lone edu device.
+ * /proc/self/task/TID/fail-nth (../iommu/fail_nth_util.h) into BIND and
+ * ATTACH of the lone edu device.
  */
 
 /* More runs than any of the commands has allocations. */
 #define NTH_MAX_RUNS	1000
-
-/* What the tests set in debugfs; each is put back as found afterwards. */
-static const struct {
-	const char *path;
-	const char *value;
-} nth_knobs[] = {
-	/* Allocations that may sleep count too... */
-	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
-	/* ...single pages included (IOMMU page tables)... */
-	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-	/* ...and an injected failure is not worth a stack trace. */
-	{ "/sys/kernel/debug/failslab/verbose", "0" },
-	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-};
-
-#define NTH_NR_KNOBS	ARRAY_SIZE(nth_knobs)
-#define NTH_KNOB_LEN	32
-
-static int knob_read(const char *path, char *val, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got;
-
-	if (fd < 0)
-		return -errno;
-	got = read(fd, val, size - 1);
-	close(fd);
-	if (got <= 0)
-		return got ? -errno : -ENODATA;
-	val[got] = '\0';
-	return 0;
-}
-
-static int knob_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(val), put;
-
-	if (fd < 0)
-		return -errno;
-	put = write(fd, val, len);
-	close(fd);
-	return put == len ? 0 : (put < 0 ? -errno : -EIO);
-}
-
-/* The @n-th injectable allocation of this thread from now on fails. */
-static int nth_arm(int nth_fd, unsigned int n)
-{
-	char val[16];
-	int len = snprintf(val, sizeof(val), "%u", n);
-
-	return pwrite(nth_fd, val, len, 0) == len ? 0 : -EIO;
-}
-
-/*
- * Disarm.  1 if the armed failure was injected (the count reads 0), 0 if
- * the command did not get that far, or -errno.
- */
-static int nth_disarm(int nth_fd)
-{
-	char val[16] = "";
-	ssize_t got = pread(nth_fd, val, sizeof(val) - 1, 0);
-	int err = errno;
-
-	if (pwrite(nth_fd, "0", 1, 0) != 1)
-		return -EIO;
-	if (got <= 0)
-		return got ? -err : -ENODATA;
-	return strtoul(val, NULL, 10) == 0;
-}
 
 /* What every run shares. */
 struct nth_env {
@@ -2120,8 +1905,7 @@ struct nth_env {
 	char path[PATH_MAX];
 	int nth_fd;
 	long vmpin_start;
-	unsigned int nsaved;
-	char saved[NTH_NR_KNOBS][NTH_KNOB_LEN];
+	struct nth_saved_knobs knobs;
 	uint8_t *src;
 	uint8_t *a;
 	uint8_t *b;
@@ -2182,10 +1966,11 @@ static void nth_run_close(struct __test_metadata *_metadata,
 static void nth_sweep(struct __test_metadata *_metadata, struct nth_env *env,
 		      const struct nth_case *c)
 {
-	unsigned int n, refused = 0, absorbed = 0;
+	struct nth_tally tally = {};
 	bool last = false;
 	int rc, hit, kfd = -1;
 	struct nth_run r;
+	unsigned int n;
 
 	/*
 	 * Each injected failure logs its stack, which tells where it hit.
@@ -2198,9 +1983,9 @@ static void nth_sweep(struct __test_metadata *_metadata, struct nth_env *env,
 	 */
 	if (c->stop_in) {
 		/* 2: the message and the stack */
-		ASSERT_EQ(0, knob_write("/sys/kernel/debug/failslab/verbose",
+		ASSERT_EQ(0, write_knob("/sys/kernel/debug/failslab/verbose",
 					"2"));
-		ASSERT_EQ(0, knob_write("/sys/kernel/debug/fail_page_alloc/verbose",
+		ASSERT_EQ(0, write_knob("/sys/kernel/debug/fail_page_alloc/verbose",
 					"2"));
 		kfd = kmsg_open();
 		ASSERT_LE(0, kfd);
@@ -2216,22 +2001,8 @@ static void nth_sweep(struct __test_metadata *_metadata, struct nth_env *env,
 		ASSERT_EQ(0, nth_arm(env->nth_fd, n));
 		rc = c->command(&r);
 		hit = nth_disarm(env->nth_fd);
-		ASSERT_LE(0, hit);
 
-		if (!hit) {
-			ASSERT_EQ(0, rc) {
-				TH_LOG("%s failed with nothing injected: %s",
-				       c->name, strerror(-rc));
-			}
-		} else if (rc) {
-			ASSERT_EQ(-ENOMEM, rc) {
-				TH_LOG("%s with allocation %u failed: %s, not ENOMEM",
-				       c->name, n, strerror(-rc));
-			}
-			refused++;
-		} else {
-			absorbed++;
-		}
+		nth_count(_metadata, &tally, c->name, n, hit, rc);
 		if (hit && c->stop_in &&
 		    kmsg_wait_for(kfd, 500, c->stop_in, NULL) == 1) {
 			TH_LOG("%s: allocation %u is in %s: the sweep ends there",
@@ -2245,14 +2016,10 @@ static void nth_sweep(struct __test_metadata *_metadata, struct nth_env *env,
 	}
 	if (c->stop_in) {
 		close(kfd);
-		knob_write("/sys/kernel/debug/failslab/verbose", "0");
-		knob_write("/sys/kernel/debug/fail_page_alloc/verbose", "0");
+		write_knob("/sys/kernel/debug/failslab/verbose", "0");
+		write_knob("/sys/kernel/debug/fail_page_alloc/verbose", "0");
 	}
-	TH_LOG("%s: %u allocation(s) failed in turn: %u ENOMEM, %u absorbed",
-	       c->name, n - 1, refused, absorbed);
-	ASSERT_LT(0, n - 1) {
-		TH_LOG("%s: no failure was injected", c->name);
-	}
+	nth_report(_metadata, &tally, c->name, true);
 }
 
 /* ---- BIND. */
@@ -2329,14 +2096,14 @@ static void nth_check_attach(struct __test_metadata *_metadata,
 {
 	if (!rc) {
 		ASSERT_NE(r->ioas_a, r->pt_id);
-		ASSERT_EQ(-EBUSY, destroy_id(r->iommufd, r->ioas_a));
+		ASSERT_EQ(-EBUSY, destroy(r->iommufd, r->ioas_a));
 		ASSERT_EQ(env->vmpin_start + 2 * PAGE_KB, vmpin_kb());
 		nth_expect_dma(_metadata, env, r, env->a, env->b, B_FILL);
 		return;
 	}
 	/* No HWPT holds the IOAS, and nothing is pinned. */
 	ASSERT_EQ(env->vmpin_start, vmpin_kb());
-	ASSERT_EQ(0, destroy_id(r->iommufd, r->ioas_a));
+	ASSERT_EQ(0, destroy(r->iommufd, r->ioas_a));
 	/* The device attaches to a fresh IOAS and DMAs through it. */
 	nth_map_ioas(_metadata, env, r, &r->ioas_b, env->b);
 	attach_ok(_metadata, r->devfd, r->ioas_b);
@@ -2370,16 +2137,16 @@ static void nth_check_replace(struct __test_metadata *_metadata,
 	ASSERT_EQ(env->vmpin_start + 2 * PAGE_KB, vmpin_kb());
 	if (!rc) {
 		ASSERT_NE(r->hwpt_a, r->pt_id);
-		ASSERT_EQ(-ENOENT, destroy_id(r->iommufd, r->hwpt_a));
-		ASSERT_EQ(0, destroy_id(r->iommufd, r->ioas_a));
+		ASSERT_EQ(-ENOENT, destroy(r->iommufd, r->hwpt_a));
+		ASSERT_EQ(0, destroy(r->iommufd, r->ioas_a));
 		nth_expect_dma(_metadata, env, r, env->b, env->a, A_FILL);
 		return;
 	}
 	/* Still on A, with nothing left on B. */
 	nth_expect_dma(_metadata, env, r, env->a, env->b, B_FILL);
-	ASSERT_EQ(0, destroy_id(r->iommufd, r->ioas_b));
-	ASSERT_EQ(-EBUSY, destroy_id(r->iommufd, r->ioas_a));
-	ASSERT_EQ(-EBUSY, destroy_id(r->iommufd, r->hwpt_a));
+	ASSERT_EQ(0, destroy(r->iommufd, r->ioas_b));
+	ASSERT_EQ(-EBUSY, destroy(r->iommufd, r->ioas_a));
+	ASSERT_EQ(-EBUSY, destroy(r->iommufd, r->hwpt_a));
 }
 
 static const struct nth_case nth_replace = {
@@ -2397,72 +2164,41 @@ FIXTURE(cdev_fail_nth) {
 FIXTURE_SETUP(cdev_fail_nth)
 {
 	struct nth_env *env = &self->env;
+	const char *knob;
 	char path[64];
-	unsigned int i;
-	uint32_t id;
-	int fd, rc, hit;
 
 	env->nth_fd = -1;
 	if (edu_find(self->bdf))
 		SKIP_SETUP(NO_LONE_EDU);
 	memcpy(env->bdf, self->bdf, BDF_LEN);
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
-		 (long)syscall(SYS_gettid));
-	if (access(path, F_OK))
+	env->nth_fd = nth_open(path, sizeof(path));
+	if (env->nth_fd < 0)
 		SKIP_SETUP("no %s: kernel without CONFIG_FAULT_INJECTION",
 			   path);
-	for (i = 0; i < NTH_NR_KNOBS; i++)
-		if (knob_read(nth_knobs[i].path, env->saved[i], NTH_KNOB_LEN))
-			SKIP_SETUP("no %s: %s", nth_knobs[i].path,
-				   "no debugfs, CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or CONFIG_FAULT_INJECTION_DEBUG_FS");
+	knob = nth_save_knobs(&env->knobs);
+	if (knob)
+		SKIP_SETUP("no %s: %s", knob,
+			   "no debugfs, CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or CONFIG_FAULT_INJECTION_DEBUG_FS");
 	setup_cdev_device(_metadata, self->bdf, env->path);
+	ASSERT_EQ(0, nth_set_knobs(&env->knobs));
 
-	env->nth_fd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, env->nth_fd);
-	for (i = 0; i < NTH_NR_KNOBS; i++) {
-		ASSERT_EQ(0, knob_write(nth_knobs[i].path, nth_knobs[i].value));
-		env->nsaved = i + 1;
-	}
-
-	env->src = alloc_page_buf(PAGE, 0);
-	env->a = alloc_page_buf(PAGE, A_FILL);
-	env->b = alloc_page_buf(PAGE, B_FILL);
-	ASSERT_NE(NULL, env->src);
-	ASSERT_NE(NULL, env->a);
-	ASSERT_NE(NULL, env->b);
-	fill_pattern(env->src, PAGE, 4);
-	env->vmpin_start = vmpin_kb();
-	ASSERT_LE(0, env->vmpin_start);
-
-	/* An armed failure reaches the kernel: IOMMU_IOAS_ALLOC's first. */
-	fd = open_iommufd();
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, nth_arm(env->nth_fd, 1));
-	rc = ioas_alloc(fd, &id);
-	hit = nth_disarm(env->nth_fd);
-	ASSERT_EQ(1, hit) {
-		TH_LOG("an armed failure was not injected");
-	}
-	ASSERT_EQ(-ENOMEM, rc);
-	close(fd);
+	setup_vmpin_src(_metadata, &env->vmpin_start, &env->src, 4);
+	setup_page(_metadata, &env->a, A_FILL);
+	setup_page(_metadata, &env->b, B_FILL);
+	nth_expect_injected(_metadata, env->nth_fd);
 }
 
 FIXTURE_TEARDOWN(cdev_fail_nth)
 {
 	struct nth_env *env = &self->env;
-	unsigned int i;
 
-	for (i = 0; i < env->nsaved; i++)
-		knob_write(nth_knobs[i].path, env->saved[i]);
+	nth_restore_knobs(&env->knobs);
 	close_fd(&env->nth_fd);
 	expect_unpinned(_metadata, env->vmpin_start);
 	expect_bindable(_metadata, env->path);
-	if (env->src)
-		munmap(env->src, PAGE);
-	if (env->a)
-		munmap(env->a, PAGE);
-	if (env->b)
-		munmap(env->b, PAGE);
+	free_page_buf(env->src);
+	free_page_buf(env->a);
+	free_page_buf(env->b);
 }
 
 /* Each allocation of BIND failed in turn: ENOMEM or absorbed; after ENOMEM BIND works. */
