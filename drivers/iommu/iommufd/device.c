@@ -202,30 +202,6 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	iommufd_group_put(idev->igroup);
 }
 
-/**
- * iommufd_device_to_id() - the id user space knows a bound device by
- * @idev: the device
- *
- * Return: the id iommufd_device_bind() returned.
- */
-u32 iommufd_device_to_id(struct iommufd_device *idev)
-{
-	return idev->obj.id;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
-
-/**
- * iommufd_device_to_ictx() - the context a device is bound to
- * @idev: the device
- *
- * Return: the context, which the binder holds.
- */
-struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev)
-{
-	return idev->ictx;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_device_to_ictx, IOMMUFD);
-
 /*
  * Make @hwpt usable by @idev: the cache coherency it needs and its
  * reserved ranges in the HWPT's IOAS.  Undone by iommufd_device_unprepare().
