@@ -113,7 +113,7 @@ int pci_find_device(uint16_t vendor, uint16_t device, bool alone,
 	dir = opendir(SYSFS_PCI "/devices");
 	if (!dir)
 		return -ENODEV;
-	/* readdir order is the bus order, so the choice is stable. */
+	/* The lowest address matching: readdir's order is not the bus's. */
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= BDF_LEN)
 			continue;
@@ -125,9 +125,9 @@ int pci_find_device(uint16_t vendor, uint16_t device, bool alone,
 			continue;
 		if (alone && group_size(pci_iommu_group(de->d_name)) != 1)
 			continue;
-		strcpy(bdf, de->d_name);
+		if (ret || strcmp(de->d_name, bdf) < 0)
+			strcpy(bdf, de->d_name);
 		ret = 0;
-		break;
 	}
 	closedir(dir);
 	return ret;
