@@ -177,18 +177,25 @@ int pci_find_group_pair(uint16_t vendor, uint16_t device, char a[BDF_LEN],
 	return ret;
 }
 
-int pci_bind_vfio(const char *bdf)
+/* The name of @bdf's driver into @name, or "" when it has none. */
+static void pci_driver_name(const char *bdf, char *name, size_t size)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
-	int ret;
 
 	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n >= 0) {
-		link[n] = '\0';
-		if (!strcmp(basename(link), "vfio-pci"))
-			return 0;
+	link[n < 0 ? 0 : n] = '\0';
+	snprintf(name, size, "%s", n < 0 ? "" : basename(link));
+}
+
+/* Set @bdf's driver_override to @drv, after unbinding any other driver. */
+static int pci_rebind(const char *bdf, const char *cur, const char *drv)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (cur[0]) {
 		snprintf(path, sizeof(path),
 			 SYSFS_PCI "/devices/%s/driver/unbind", bdf);
 		ret = sysfs_write(path, bdf);
@@ -197,46 +204,36 @@ int pci_bind_vfio(const char *bdf)
 	}
 	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver_override",
 		 bdf);
-	ret = sysfs_write(path, "vfio-pci");
+	ret = sysfs_write(path, drv);
 	if (ret)
 		return ret;
-	ret = sysfs_write(SYSFS_PCI "/drivers_probe", bdf);
-	if (ret)
-		return ret;
+	return sysfs_write(SYSFS_PCI "/drivers_probe", bdf);
+}
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	return strcmp(basename(link), "vfio-pci") ? -EBUSY : 0;
+int pci_bind_vfio(const char *bdf)
+{
+	char drv[64];
+	int ret;
+
+	pci_driver_name(bdf, drv, sizeof(drv));
+	if (!strcmp(drv, "vfio-pci"))
+		return 0;
+	ret = pci_rebind(bdf, drv, "vfio-pci");
+	if (ret)
+		return ret;
+	pci_driver_name(bdf, drv, sizeof(drv));
+	return strcmp(drv, "vfio-pci") ? -EBUSY : 0;
 }
 
 int pci_unbind_vfio(const char *bdf)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-	int ret;
+	char drv[64];
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n >= 0) {
-		link[n] = '\0';
-		if (strcmp(basename(link), "vfio-pci"))
-			return 0;
-		snprintf(path, sizeof(path),
-			 SYSFS_PCI "/devices/%s/driver/unbind", bdf);
-		ret = sysfs_write(path, bdf);
-		if (ret)
-			return ret;
-	}
+	pci_driver_name(bdf, drv, sizeof(drv));
+	if (drv[0] && strcmp(drv, "vfio-pci"))
+		return 0;
 	/* A lone newline clears the override. */
-	snprintf(path, sizeof(path), SYSFS_PCI "/devices/%s/driver_override",
-		 bdf);
-	ret = sysfs_write(path, "\n");
-	if (ret)
-		return ret;
-	return sysfs_write(SYSFS_PCI "/drivers_probe", bdf);
+	return pci_rebind(bdf, drv, "\n");
 }
 
 /* vfio_cdev_path() of the device at sysfs directory @devdir. */
