@@ -25,8 +25,9 @@ package version.
 
 A header that the base tree (BASE_TREE, the pristine linux-source-6.1) has
 too, such as linux/vfio.h, is one the series edits: only the names the
-series adds are compared, since what 6.1 had is 6.1's ABI, which upstream
-has changed here and there since.
+series adds, and the whole of each struct it adds a member to, are
+compared, since what 6.1 had is 6.1's ABI, which upstream has changed here
+and there since.
 """
 import os
 import re
@@ -264,9 +265,15 @@ def compare(base, path, ours, theirs, release, abis, old=None):
     what is not in it is compared."""
     items, errors, skip = parse(path), {}, set()
     if old:
+        # New names, and every member of a struct the series changed (a
+        # member added, such as a union arm): such a struct must have
+        # upstream's layout as a whole.
         had = {it[1] for it in parse(old)}
+        changed = {it[1].split('.')[0] for it in items
+                   if '.' in it[1] and it[1] not in had}
         items = [it for it in items
-                 if it[1] not in had and it[1].split('.')[0] not in had]
+                 if it[1].split('.')[0] in changed or
+                 (it[1] not in had and it[1].split('.')[0] not in had)]
 
     def error(abi, msg):
         # A difference found for several ABIs is printed once, naming them.
