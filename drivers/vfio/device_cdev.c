@@ -74,6 +74,17 @@ static int vfio_device_cdev_open(struct inode *inode, struct file *filep)
 	return 0;
 }
 
+/* Undo vfio_df_bind(), with the device set's lock held. */
+static void vfio_df_unbind(struct vfio_device_file *df)
+{
+	struct vfio_device *device = df->device;
+
+	device->cdev_opened = false;
+	vfio_device_close(device);
+	device->ops->unbind_iommufd(device);
+	vfio_device_put_open(device);
+}
+
 static int vfio_device_cdev_release(struct inode *inode, struct file *filep)
 {
 	struct vfio_device_file *df = filep->private_data;
@@ -81,9 +92,7 @@ static int vfio_device_cdev_release(struct inode *inode, struct file *filep)
 
 	if (df->access_granted) {
 		mutex_lock(&device->dev_set->lock);
-		vfio_device_close(device);
-		device->ops->unbind_iommufd(device);
-		vfio_device_put_open(device);
+		vfio_df_unbind(df);
 		mutex_unlock(&device->dev_set->lock);
 		iommufd_ctx_put(df->iommufd);
 		vfio_device_unblock_group(device);
@@ -117,18 +126,12 @@ static int vfio_df_bind(struct vfio_device_file *df, struct iommufd_ctx *ictx,
 	kvm = df->kvm;
 	spin_unlock(&df->kvm_lock);
 	ret = vfio_device_open(device, kvm);
-	if (ret)
+	if (ret) {
 		device->ops->unbind_iommufd(device);
-	return ret;
-}
-
-static void vfio_df_unbind(struct vfio_device_file *df)
-{
-	struct vfio_device *device = df->device;
-
-	vfio_device_close(device);
-	device->ops->unbind_iommufd(device);
-	vfio_device_put_open(device);
+		return ret;
+	}
+	device->cdev_opened = true;
+	return 0;
 }
 
 static long vfio_df_ioctl_bind(struct vfio_device_file *df,

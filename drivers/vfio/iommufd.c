@@ -108,6 +108,52 @@ void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev)
 }
 EXPORT_SYMBOL_GPL(vfio_iommufd_physical_detach_ioas);
 
+/**
+ * vfio_iommufd_device_ictx() - the iommufd context a physical device is
+ *                              bound to
+ * @vdev: the device
+ *
+ * Return: the context, or NULL if @vdev is not bound as an iommufd device
+ * (not opened through its cdev, or emulated).
+ */
+struct iommufd_ctx *vfio_iommufd_device_ictx(struct vfio_device *vdev)
+{
+	if (!vdev->iommufd_device)
+		return NULL;
+	return iommufd_device_to_ictx(vdev->iommufd_device);
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_device_ictx);
+
+/**
+ * vfio_iommufd_get_dev_id() - how a device stands to an iommufd context
+ * @vdev: the device; the caller holds its device set's lock
+ * @ictx: the context
+ *
+ * Return: @vdev's device id in @ictx (> 0) if it is bound there; -ENOENT if
+ * it is not, but @ictx owns its IOMMU group through another device, which
+ * makes @vdev the context's too; -ENODEV if @ictx has no claim on it.
+ */
+int vfio_iommufd_get_dev_id(struct vfio_device *vdev, struct iommufd_ctx *ictx)
+{
+	struct iommu_group *group;
+	bool owned;
+
+	lockdep_assert_held(&vdev->dev_set->lock);
+
+	if (!ictx)
+		return -ENODEV;
+	if (vfio_iommufd_device_ictx(vdev) == ictx)
+		return iommufd_device_to_id(vdev->iommufd_device);
+
+	group = iommu_group_get(vdev->dev);
+	if (!group)
+		return -ENODEV;
+	owned = iommufd_ctx_has_group(ictx, group);
+	iommu_group_put(group);
+	return owned ? -ENOENT : -ENODEV;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_get_dev_id);
+
 /* User space unmaps what an emulated device may have pinned: tell it. */
 static void vfio_emulated_unmap(void *data, unsigned long iova,
 				unsigned long length)

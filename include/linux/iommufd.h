@@ -11,6 +11,7 @@
 
 struct device;
 struct file;
+struct iommu_group;
 struct iommufd_access;
 struct iommufd_ctx;
 struct iommufd_device;
@@ -45,6 +46,9 @@ void iommufd_device_unbind(struct iommufd_device *idev);
 int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
 int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
+u32 iommufd_device_to_id(struct iommufd_device *idev);
+bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group);
 
 struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
@@ -98,6 +102,23 @@ static inline int iommufd_device_replace(struct iommufd_device *idev,
 
 static inline void iommufd_device_detach(struct iommufd_device *idev)
 {
+}
+
+static inline struct iommufd_ctx *
+iommufd_device_to_ictx(struct iommufd_device *idev)
+{
+	return NULL;
+}
+
+static inline u32 iommufd_device_to_id(struct iommufd_device *idev)
+{
+	return 0;
+}
+
+static inline bool iommufd_ctx_has_group(struct iommufd_ctx *ictx,
+					 struct iommu_group *group)
+{
+	return false;
 }
 
 static inline struct iommufd_access *

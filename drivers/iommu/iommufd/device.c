@@ -192,6 +192,69 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_unbind, IOMMUFD);
 
+/**
+ * iommufd_device_to_ictx() - the context a device is bound to
+ * @idev: a device from iommufd_device_bind()
+ *
+ * Return: the context; valid while the binder keeps @idev bound.
+ */
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev)
+{
+	return idev->ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_to_ictx, IOMMUFD);
+
+/**
+ * iommufd_device_to_id() - a device's object id in its context
+ * @idev: a device from iommufd_device_bind()
+ *
+ * Return: the id iommufd_device_bind() returned, always positive.
+ */
+u32 iommufd_device_to_id(struct iommufd_device *idev)
+{
+	return idev->obj.id;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
+
+/**
+ * iommufd_ctx_has_group() - whether a context owns an IOMMU group
+ * @ictx: the context, or NULL
+ * @group: the group, or NULL
+ *
+ * Binding one device of a group claims the DMA of the whole group for the
+ * context: no kernel driver and no other owner can use any device of it
+ * until the last bound device is unbound.  The group's other devices are
+ * therefore the context's, opened or not, which is what a caller proving
+ * ownership of a set of devices (a PCI hot reset) needs to know.
+ *
+ * Return: true if a device of @group is bound to @ictx.  A device being
+ * bound or unbound concurrently may or may not be seen.
+ */
+bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group)
+{
+	struct iommufd_object *obj;
+	unsigned long index;
+	bool found = false;
+
+	if (!ictx || !group)
+		return false;
+
+	/* Only published objects are seen: reserved slots are skipped. */
+	xa_lock(&ictx->objects);
+	xa_for_each(&ictx->objects, index, obj) {
+		if (obj->type != IOMMUFD_OBJ_DEVICE)
+			continue;
+		if (container_of(obj, struct iommufd_device, obj)->igroup->group ==
+		    group) {
+			found = true;
+			break;
+		}
+	}
+	xa_unlock(&ictx->objects);
+	return found;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_has_group, IOMMUFD);
+
 void iommufd_device_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_device *idev =

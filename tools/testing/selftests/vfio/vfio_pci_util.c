@@ -138,6 +138,15 @@ int edu_find(char bdf[BDF_LEN])
 	return pci_find_device(EDU_VENDOR, EDU_DEVICE, true, "EDU_BDF", bdf);
 }
 
+bool pci_device_is(const char *bdf, uint16_t vendor, uint16_t device)
+{
+	unsigned long v, d;
+
+	return !sysfs_read_ulong(bdf, "vendor", &v) &&
+	       !sysfs_read_ulong(bdf, "device", &d) &&
+	       v == vendor && d == device;
+}
+
 #define PAIR_MAX_CANDIDATES	32
 
 int pci_find_group_pair(uint16_t vendor, uint16_t device, char a[BDF_LEN],

@@ -66,6 +66,9 @@ int edu_find(char bdf[BDF_LEN]);
 int pci_find_group_pair(uint16_t vendor, uint16_t device, char a[BDF_LEN],
 			char b[BDF_LEN]);
 
+/* Whether the PCI device @bdf exists and has these vendor and device ids. */
+bool pci_device_is(const char *bdf, uint16_t vendor, uint16_t device);
+
 /* Unbind @bdf from its driver and bind it to vfio-pci.  Returns 0 or -errno. */
 int pci_bind_vfio(const char *bdf);
 
