@@ -15,6 +15,7 @@
 #                        functions), device registers reset by a reset
 #   00:07.0 root port -> 06:00.0 edu, 06:00.1 edu  one multi-function slot,
 #                        one IOMMU group (no ACS)
+#   00:08.0 pci-testdev  on the root bus: no slot or bus reset at all
 #
 # usage: boot.sh --mode run|check|upstream|bench --kernel BZIMAGE --initrd CPIO
 #                --out DIR [--timeout SEC] [--test NAME] [--parser KUNIT_TOOL_DIR]
@@ -106,6 +107,7 @@ qemu=(qemu-system-x86_64
 	-device pcie-root-port,id=rp5,chassis=5,slot=5,bus=pcie.0,addr=0x7
 	-device edu,bus=rp5,addr=0x0.0,multifunction=on
 	-device edu,bus=rp5,addr=0x0.1
+	-device pci-testdev,bus=pcie.0,addr=0x8
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
 	-nic none -display none -monitor none -no-reboot
 	-serial "file:$console" -serial "file:$results")

@@ -20,7 +20,9 @@
  *  - 0000:05:00.0 and 0000:05:00.1, an igb (82576) of two functions in
  *    one slot: one reset, two IOMMU groups;
  *  - 0000:06:00.0 and 0000:06:00.1, an edu of two functions in one slot:
- *    one reset, one IOMMU group.
+ *    one reset, one IOMMU group;
+ *  - 0000:00:08.0, a pci-testdev integrated in the root complex: no slot
+ *    and no bridge above it, so no hot reset at all.
  * A fixture skips when its devices are not there, when they have no IOMMU
  * group (a machine without an IOMMU), or when the kernel has no iommufd or
  * no VFIO char device; a test of the group path skips without the VFIO
@@ -66,6 +68,11 @@
 #define IGB1		"0000:05:00.1"
 #define MF_EDU0		"0000:06:00.0"
 #define MF_EDU1		"0000:06:00.1"
+#define RC_TESTDEV	"0000:00:08.0"
+
+/* QEMU's pci-testdev */
+#define TESTDEV_VENDOR	0x1b36
+#define TESTDEV_DEVICE	0x0005
 
 /* QEMU's igb emulates an Intel 82576. */
 #define IGB_VENDOR	0x8086
@@ -1373,6 +1380,75 @@ TEST_F_TIMEOUT(igb_pair, group_mode_both, RESET_TIMEOUT)
 		   "the other function of the slot is reset too");
 	igb_expect(_metadata, IGB1, &self->bar[1], IGB_MTA_RESET,
 		   "the reset it asked for");
+}
+
+/*
+ * A function on the root bus has neither a slot reset nor a bridge to
+ * reset its bus: both ioctls are ENODEV in both modes, once the arguments
+ * and the proof's form are right.
+ */
+FIXTURE(rc_testdev) {
+	char path[PATH_MAX];
+	int iommufd;
+	int devfd;
+	int container;
+	int group;
+	uint32_t devid;
+};
+
+FIXTURE_SETUP(rc_testdev)
+{
+	self->iommufd = -1;
+	self->devfd = -1;
+	self->container = -1;
+	self->group = -1;
+	need_device(_metadata, RC_TESTDEV, TESTDEV_VENDOR, TESTDEV_DEVICE);
+	need_iommufd(_metadata);
+	take_device(_metadata, RC_TESTDEV, self->path);
+	self->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->iommufd);
+}
+
+FIXTURE_TEARDOWN(rc_testdev)
+{
+	close_fd(&self->devfd);
+	close_fd(&self->group);
+	close_fd(&self->container);
+	close_fd(&self->iommufd);
+}
+
+TEST_F(rc_testdev, cdev_no_reset)
+{
+	struct reset_info info;
+	int fds[1];
+
+	open_bind(_metadata, self->path, self->iommufd, &self->devfd,
+		  &self->devid);
+	ASSERT_EQ(-ENODEV, get_info(self->devfd, &info, 0));
+	/* The header alone: ENODEV too, not ENOSPC. */
+	memset(&info, 0, sizeof(info));
+	info.argsz = INFO_MINSZ;
+	ASSERT_EQ(-ENODEV, call(self->devfd,
+				VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info));
+	expect_reset(_metadata, RC_TESTDEV, self->devfd, NULL, 0, -ENODEV);
+	/* A wrong form of proof is refused before the reset is looked at. */
+	fds[0] = self->iommufd;
+	expect_reset(_metadata, RC_TESTDEV, self->devfd, fds, 1, -EINVAL);
+}
+
+TEST_F(rc_testdev, group_no_reset)
+{
+	struct reset_info info;
+	int fds[1];
+
+	if (!have_group_api(RC_TESTDEV))
+		SKIP(return, NO_GROUP_API);
+	open_group(_metadata, RC_TESTDEV, &self->devfd, &self->container,
+		   &self->group);
+	ASSERT_EQ(-ENODEV, get_info(self->devfd, &info, 0));
+	fds[0] = self->group;
+	expect_reset(_metadata, RC_TESTDEV, self->devfd, fds, 1, -ENODEV);
+	expect_reset(_metadata, RC_TESTDEV, self->devfd, NULL, 0, -EINVAL);
 }
 
 TEST_HARNESS_MAIN
