@@ -63,6 +63,7 @@
 #include "../iommu/iommufd_uapi_util.h"
 #include "../iommu/fail_nth_util.h"
 #include "vfio_pci_util.h"
+#include "vfio_cdev_util.h"
 
 /* The size of the first version of each struct: a smaller argsz is refused. */
 #define BIND_MINSZ	(offsetof(struct vfio_device_bind_iommufd, out_devid) + \
@@ -107,16 +108,6 @@ static struct vfio_device_bind_iommufd bind_arg(int iommufd)
 	};
 
 	return arg;
-}
-
-static int cdev_bind(int devfd, int iommufd, uint32_t *devid)
-{
-	struct vfio_device_bind_iommufd arg = bind_arg(iommufd);
-	int rc = call(devfd, VFIO_DEVICE_BIND_IOMMUFD, &arg);
-
-	if (!rc)
-		*devid = arg.out_devid;
-	return rc;
 }
 
 /* *pt_id: an IOAS or HWPT in, the HWPT attached to out. */
@@ -185,26 +176,6 @@ static void setup_cdev_device(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, rc) {
 		TH_LOG("no char device for %s: %s", bdf, strerror(-rc));
 	}
-}
-
-static void open_cdev(struct __test_metadata *_metadata, const char *path,
-		      int *devfd)
-{
-	*devfd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, *devfd) {
-		TH_LOG("open %s: %s", path, strerror(errno));
-	}
-}
-
-static void bind_ok(struct __test_metadata *_metadata, int devfd,
-		    int iommufd, uint32_t *devid)
-{
-	int rc = cdev_bind(devfd, iommufd, devid);
-
-	ASSERT_EQ(0, rc) {
-		TH_LOG("VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(-rc));
-	}
-	ASSERT_NE(0, *devid);
 }
 
 /* Attach to @pt_id; the HWPT attached to is returned. */

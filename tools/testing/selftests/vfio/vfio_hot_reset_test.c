@@ -60,6 +60,7 @@
 #include "../kselftest_harness.h"
 #include "../iommu/iommufd_uapi_util.h"
 #include "vfio_pci_util.h"
+#include "vfio_cdev_util.h"
 
 #define LONE_EDU	"0000:01:00.0"
 #define BRIDGE_EDU0	"0000:04:01.0"
@@ -185,19 +186,6 @@ static int hot_reset(int devfd, const int *fds, uint32_t count)
 	for (i = 0; i < count; i++)
 		req.fds[i] = fds[i];
 	return call(devfd, VFIO_DEVICE_PCI_HOT_RESET, &req);
-}
-
-static int cdev_bind(int devfd, int iommufd, uint32_t *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
-	int rc = call(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	if (!rc)
-		*devid = bind.out_devid;
-	return rc;
 }
 
 static int cdev_attach(int devfd, uint32_t pt_id)
@@ -356,29 +344,6 @@ static void unbind_vfio(struct __test_metadata *_metadata, const char *bdf,
 		TH_LOG("%s cannot be unbound from vfio-pci: %s", bdf,
 		       strerror(-rc));
 	}
-}
-
-static void open_cdev(struct __test_metadata *_metadata, const char *path,
-		      int *devfd)
-{
-	*devfd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, *devfd) {
-		TH_LOG("open %s: %s", path, strerror(errno));
-	}
-}
-
-/* Bind the open char device @devfd to @iommufd. */
-static void bind_ok(struct __test_metadata *_metadata, int devfd,
-		    int iommufd, uint32_t *devid)
-{
-	int rc = cdev_bind(devfd, iommufd, devid);
-
-	ASSERT_EQ(0, rc) {
-		TH_LOG("VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(-rc));
-	}
-	/* Neither special value is ever a device id. */
-	ASSERT_NE(OWNED, *devid);
-	ASSERT_NE(NOT_OWNED, *devid);
 }
 
 /* Open the char device at @path and bind it to @iommufd. */
@@ -1134,6 +1099,25 @@ FIXTURE_TEARDOWN(igb_pair)
 	give_back(_metadata, IGB1, &self->unbound);
 }
 
+/* Map BAR0 of both functions and write their marks. */
+static void igb_mark_both(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(igb_pair) *self)
+{
+	igb_bar_setup(_metadata, &self->bar[0], self->fd[0]);
+	igb_bar_setup(_metadata, &self->bar[1], self->fd[1]);
+	igb_mark(_metadata, IGB0, &self->bar[0], IGB_MARK0);
+	igb_mark(_metadata, IGB1, &self->bar[1], IGB_MARK1);
+}
+
+/* MTA[0] of both functions holds @val0 and @val1. */
+static void igb_expect_both(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(igb_pair) *self, uint32_t val0,
+			    uint32_t val1, const char *why)
+{
+	igb_expect(_metadata, IGB0, &self->bar[0], val0, why);
+	igb_expect(_metadata, IGB1, &self->bar[1], val1, why);
+}
+
 /* Only 05:00.0 bound: 05:00.1's group is not owned, so -1, no DEV_ID_OWNED, and no reset. */
 TEST_F_TIMEOUT(igb_pair, other_group_unopened_blocks, RESET_TIMEOUT)
 {
@@ -1174,10 +1158,7 @@ TEST_F_TIMEOUT(igb_pair, both_bound_reset, RESET_TIMEOUT)
 	expect_info(_metadata, IGB1, self->fd[1], CDEV_OWNED, want, 2, NULL);
 	expect_same_info(_metadata, self->fd[0], self->fd[1]);
 
-	igb_bar_setup(_metadata, &self->bar[0], self->fd[0]);
-	igb_bar_setup(_metadata, &self->bar[1], self->fd[1]);
-	igb_mark(_metadata, IGB0, &self->bar[0], IGB_MARK0);
-	igb_mark(_metadata, IGB1, &self->bar[1], IGB_MARK1);
+	igb_mark_both(_metadata, self);
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, 0);
 	igb_expect(_metadata, IGB0, &self->bar[0], IGB_MTA_RESET,
 		   "the reset it asked for");
@@ -1221,16 +1202,11 @@ TEST_F_TIMEOUT(igb_pair, other_context_blocks, RESET_TIMEOUT)
 	expect_info(_metadata, IGB1, self->fd[1], CDEV_BLOCKED, want1, 2,
 		    NULL);
 
-	igb_bar_setup(_metadata, &self->bar[0], self->fd[0]);
-	igb_bar_setup(_metadata, &self->bar[1], self->fd[1]);
-	igb_mark(_metadata, IGB0, &self->bar[0], IGB_MARK0);
-	igb_mark(_metadata, IGB1, &self->bar[1], IGB_MARK1);
+	igb_mark_both(_metadata, self);
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, -EINVAL);
 	expect_reset(_metadata, IGB1, self->fd[1], NULL, 0, -EINVAL);
-	igb_expect(_metadata, IGB0, &self->bar[0], IGB_MARK0,
-		   "a refused reset must not reset the device");
-	igb_expect(_metadata, IGB1, &self->bar[1], IGB_MARK1,
-		   "a refused reset must not reset the device");
+	igb_expect_both(_metadata, self, IGB_MARK0, IGB_MARK1,
+			"a refused reset must not reset the device");
 }
 
 /* 05:00.1 group-opened, 05:00.0 cdev: mixed use, so neither side's reset is accepted. */
@@ -1258,10 +1234,7 @@ TEST_F_TIMEOUT(igb_pair, group_opened_sibling_blocks, RESET_TIMEOUT)
 	/* The group-opened side gets group ids, whatever the others are. */
 	expect_info(_metadata, IGB1, self->fd[1], GROUP_MODE, want1, 2, NULL);
 
-	igb_bar_setup(_metadata, &self->bar[0], self->fd[0]);
-	igb_bar_setup(_metadata, &self->bar[1], self->fd[1]);
-	igb_mark(_metadata, IGB0, &self->bar[0], IGB_MARK0);
-	igb_mark(_metadata, IGB1, &self->bar[1], IGB_MARK1);
+	igb_mark_both(_metadata, self);
 
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, -EINVAL);
 	/* Its own group does not cover 05:00.0, however often it is passed. */
@@ -1271,10 +1244,8 @@ TEST_F_TIMEOUT(igb_pair, group_opened_sibling_blocks, RESET_TIMEOUT)
 	expect_reset(_metadata, IGB1, self->fd[1], fds, 2, -EINVAL);
 	expect_reset(_metadata, IGB1, self->fd[1], NULL, 0, -EINVAL);
 
-	igb_expect(_metadata, IGB0, &self->bar[0], IGB_MARK0,
-		   "a refused reset must not reset the device");
-	igb_expect(_metadata, IGB1, &self->bar[1], IGB_MARK1,
-		   "a refused reset must not reset the device");
+	igb_expect_both(_metadata, self, IGB_MARK0, IGB_MARK1,
+			"a refused reset must not reset the device");
 }
 
 /* 05:00.1 on no VFIO driver: -1 and no reset for a cdev, nor with group fds. */
@@ -1342,10 +1313,7 @@ TEST_F_TIMEOUT(igb_pair, group_mode_both, RESET_TIMEOUT)
 	expect_info(_metadata, IGB0, self->fd[0], GROUP_MODE, want, 2, NULL);
 	expect_info(_metadata, IGB1, self->fd[1], GROUP_MODE, want, 2, NULL);
 
-	igb_bar_setup(_metadata, &self->bar[0], self->fd[0]);
-	igb_bar_setup(_metadata, &self->bar[1], self->fd[1]);
-	igb_mark(_metadata, IGB0, &self->bar[0], IGB_MARK0);
-	igb_mark(_metadata, IGB1, &self->bar[1], IGB_MARK1);
+	igb_mark_both(_metadata, self);
 
 	/* A group missing, more fds than functions, no fd at all. */
 	fds[0] = self->group[0];
@@ -1356,10 +1324,8 @@ TEST_F_TIMEOUT(igb_pair, group_mode_both, RESET_TIMEOUT)
 	fds[2] = self->group[0];
 	expect_reset(_metadata, IGB0, self->fd[0], fds, 3, -EINVAL);
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, -EINVAL);
-	igb_expect(_metadata, IGB0, &self->bar[0], IGB_MARK0,
-		   "a refused reset must not reset the device");
-	igb_expect(_metadata, IGB1, &self->bar[1], IGB_MARK1,
-		   "a refused reset must not reset the device");
+	igb_expect_both(_metadata, self, IGB_MARK0, IGB_MARK1,
+			"a refused reset must not reset the device");
 
 	/* Both groups. */
 	expect_reset(_metadata, IGB0, self->fd[0], fds, 2, 0);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Steps on a VFIO device char device shared by the kselftests that open
+ * one: include after kselftest_harness.h and ../iommu/iommufd_uapi_util.h.
+ */
+#ifndef __SELFTESTS_VFIO_CDEV_UTIL_H
+#define __SELFTESTS_VFIO_CDEV_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <linux/vfio.h>
+
+/* VFIO_DEVICE_BIND_IOMMUFD; 0 and the device id, or -errno. */
+static inline int cdev_bind(int devfd, int iommufd, uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	int rc = call(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	if (!rc)
+		*devid = bind.out_devid;
+	return rc;
+}
+
+static inline void open_cdev(struct __test_metadata *_metadata,
+			     const char *path, int *devfd)
+{
+	*devfd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *devfd) {
+		TH_LOG("open %s: %s", path, strerror(errno));
+	}
+}
+
+/*
+ * Bind the open char device @devfd to @iommufd.  A device id is an iommufd
+ * object id, from 1 to INT32_MAX: never 0 nor, read as an s32, negative,
+ * which the hot-reset uAPI gives meanings of their own.
+ */
+static inline void bind_ok(struct __test_metadata *_metadata, int devfd,
+			   int iommufd, uint32_t *devid)
+{
+	int rc = cdev_bind(devfd, iommufd, devid);
+
+	ASSERT_EQ(0, rc) {
+		TH_LOG("VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(-rc));
+	}
+	ASSERT_NE(0, *devid);
+	ASSERT_LT(0, (int32_t)*devid);
+}
+
+#endif
