@@ -1099,23 +1099,23 @@ FIXTURE_TEARDOWN(igb_pair)
 	give_back(_metadata, IGB1, &self->unbound);
 }
 
-/* Map BAR0 of both functions and write their marks. */
+/* Map BAR0 of both functions, open as @fd, and write their marks. */
 static void igb_mark_both(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(igb_pair) *self)
+			  struct igb_bar bar[2], const int fd[2])
 {
-	igb_bar_setup(_metadata, &self->bar[0], self->fd[0]);
-	igb_bar_setup(_metadata, &self->bar[1], self->fd[1]);
-	igb_mark(_metadata, IGB0, &self->bar[0], IGB_MARK0);
-	igb_mark(_metadata, IGB1, &self->bar[1], IGB_MARK1);
+	igb_bar_setup(_metadata, &bar[0], fd[0]);
+	igb_bar_setup(_metadata, &bar[1], fd[1]);
+	igb_mark(_metadata, IGB0, &bar[0], IGB_MARK0);
+	igb_mark(_metadata, IGB1, &bar[1], IGB_MARK1);
 }
 
 /* MTA[0] of both functions holds @val0 and @val1. */
 static void igb_expect_both(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(igb_pair) *self, uint32_t val0,
+			    struct igb_bar bar[2], uint32_t val0,
 			    uint32_t val1, const char *why)
 {
-	igb_expect(_metadata, IGB0, &self->bar[0], val0, why);
-	igb_expect(_metadata, IGB1, &self->bar[1], val1, why);
+	igb_expect(_metadata, IGB0, &bar[0], val0, why);
+	igb_expect(_metadata, IGB1, &bar[1], val1, why);
 }
 
 /* Only 05:00.0 bound: 05:00.1's group is not owned, so -1, no DEV_ID_OWNED, and no reset. */
@@ -1158,7 +1158,7 @@ TEST_F_TIMEOUT(igb_pair, both_bound_reset, RESET_TIMEOUT)
 	expect_info(_metadata, IGB1, self->fd[1], CDEV_OWNED, want, 2, NULL);
 	expect_same_info(_metadata, self->fd[0], self->fd[1]);
 
-	igb_mark_both(_metadata, self);
+	igb_mark_both(_metadata, self->bar, self->fd);
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, 0);
 	igb_expect(_metadata, IGB0, &self->bar[0], IGB_MTA_RESET,
 		   "the reset it asked for");
@@ -1202,10 +1202,10 @@ TEST_F_TIMEOUT(igb_pair, other_context_blocks, RESET_TIMEOUT)
 	expect_info(_metadata, IGB1, self->fd[1], CDEV_BLOCKED, want1, 2,
 		    NULL);
 
-	igb_mark_both(_metadata, self);
+	igb_mark_both(_metadata, self->bar, self->fd);
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, -EINVAL);
 	expect_reset(_metadata, IGB1, self->fd[1], NULL, 0, -EINVAL);
-	igb_expect_both(_metadata, self, IGB_MARK0, IGB_MARK1,
+	igb_expect_both(_metadata, self->bar, IGB_MARK0, IGB_MARK1,
 			"a refused reset must not reset the device");
 }
 
@@ -1234,7 +1234,7 @@ TEST_F_TIMEOUT(igb_pair, group_opened_sibling_blocks, RESET_TIMEOUT)
 	/* The group-opened side gets group ids, whatever the others are. */
 	expect_info(_metadata, IGB1, self->fd[1], GROUP_MODE, want1, 2, NULL);
 
-	igb_mark_both(_metadata, self);
+	igb_mark_both(_metadata, self->bar, self->fd);
 
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, -EINVAL);
 	/* Its own group does not cover 05:00.0, however often it is passed. */
@@ -1244,7 +1244,7 @@ TEST_F_TIMEOUT(igb_pair, group_opened_sibling_blocks, RESET_TIMEOUT)
 	expect_reset(_metadata, IGB1, self->fd[1], fds, 2, -EINVAL);
 	expect_reset(_metadata, IGB1, self->fd[1], NULL, 0, -EINVAL);
 
-	igb_expect_both(_metadata, self, IGB_MARK0, IGB_MARK1,
+	igb_expect_both(_metadata, self->bar, IGB_MARK0, IGB_MARK1,
 			"a refused reset must not reset the device");
 }
 
@@ -1313,7 +1313,7 @@ TEST_F_TIMEOUT(igb_pair, group_mode_both, RESET_TIMEOUT)
 	expect_info(_metadata, IGB0, self->fd[0], GROUP_MODE, want, 2, NULL);
 	expect_info(_metadata, IGB1, self->fd[1], GROUP_MODE, want, 2, NULL);
 
-	igb_mark_both(_metadata, self);
+	igb_mark_both(_metadata, self->bar, self->fd);
 
 	/* A group missing, more fds than functions, no fd at all. */
 	fds[0] = self->group[0];
@@ -1324,7 +1324,7 @@ TEST_F_TIMEOUT(igb_pair, group_mode_both, RESET_TIMEOUT)
 	fds[2] = self->group[0];
 	expect_reset(_metadata, IGB0, self->fd[0], fds, 3, -EINVAL);
 	expect_reset(_metadata, IGB0, self->fd[0], NULL, 0, -EINVAL);
-	igb_expect_both(_metadata, self, IGB_MARK0, IGB_MARK1,
+	igb_expect_both(_metadata, self->bar, IGB_MARK0, IGB_MARK1,
 			"a refused reset must not reset the device");
 
 	/* Both groups. */
