@@ -11,14 +11,16 @@ SRC		:= $(B)/src
 FLAVOR		?= default
 T		?=
 TIMEOUT		?= 900
-# VIOMMU=0 boots the test machine without the emulated VT-d
-VIOMMU		?= 1
-BOOT		:= harness/boot.sh --viommu $(VIOMMU)
-ifeq ($(VIOMMU),1)
+# VIOMMU=0 boots the test machine without the emulated VT-d, VIOMMU=1
+# with it (the default); make check boots both unless VIOMMU is given.
+VIOMMU		?=
+BOOT		:= harness/boot.sh --viommu $(or $(VIOMMU),1)
+ifeq ($(or $(VIOMMU),1),1)
 RUNDIR_SUFFIX	:=
 else
 RUNDIR_SUFFIX	:= -noviommu
 endif
+CHECK_MACHINES	:= $(if $(VIOMMU),$(if $(filter 0,$(VIOMMU)),noiommu,vtd),vtd noiommu)
 # Our kselftest directories, built and run in the guest
 export KSELFTEST_TARGETS := vfio iommu
 # uAPI headers, and the test-only command header of the mock, that must stay
@@ -70,7 +72,8 @@ prepare: setup
 	 harness/prepare.sh $$base $(CURDIR) $(SRC)
 
 abi: prepare
-	@harness/abi_check.py --base $$(harness/base.sh $(CACHE)) $(CACHE) \
+	@harness/abi_check.py --base $$(harness/base.sh $(CACHE)) \
+		--later harness/abi-later.txt $(CACHE) \
 		$(addprefix $(SRC)/,$(ABI_HEADERS))
 
 kernel: prepare
@@ -94,8 +97,9 @@ run: abi initramfs demo-tools
 		--initrd $(OUT)/initramfs-run.cpio --out $(OUT)/run$(RUNDIR_SUFFIX) --timeout $(TIMEOUT)
 
 check: abi initramfs
-	@$(BOOT) --mode check --kernel $(OBJ)/arch/x86/boot/bzImage \
-		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check$(RUNDIR_SUFFIX) --timeout $(TIMEOUT) \
+	@harness/check.sh "$(CHECK_MACHINES)" -- --mode check \
+		--kernel $(OBJ)/arch/x86/boot/bzImage \
+		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check --timeout $(TIMEOUT) \
 		$(if $(T),--test $(T)) --parser $(SRC)/tools/testing/kunit
 
 # Upstream Linux 6.12's iommufd selftests, built from linux-source-6.12 (not

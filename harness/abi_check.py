@@ -14,7 +14,7 @@ built for x86-64, and again for i386 (gcc -m32) when gcc can build and run
 such a program (gcc-multilib), so that 32-bit user space's layouts, where a
 __u64 is aligned to 4 bytes, are proven too.
 
-usage: abi_check.py [--base BASE_TREE] CACHE_DIR HEADER...
+usage: abi_check.py [--base BASE_TREE] [--later FILE] CACHE_DIR HEADER...
 A HEADER is a file of a kernel tree: either under include/uapi/ (its
 upstream counterpart is the same include/uapi/ name), or any other header
 with the same relative path upstream, such as the test-only
@@ -28,6 +28,11 @@ too, such as linux/vfio.h, is one the series edits: only the names the
 series adds, and the whole of each struct it adds a member to, are
 compared, since what 6.1 had is 6.1's ABI, which upstream has changed here
 and there since.
+
+A name 6.12 lacks is an error unless the series implements it ahead of
+6.12, from later upstream work: then FILE (harness/abi-later.txt) records
+what the probe must print for it, key and value as the probe prints them,
+taken from that work's uAPI, and the name is compared with that instead.
 """
 import os
 import re
@@ -258,7 +263,7 @@ def upstream(cache, rels):
     return tree, ver
 
 
-def compare(base, path, ours, theirs, release, abis, old=None):
+def compare(base, path, ours, theirs, release, abis, old=None, later=None):
     """Print the differences, or the summary; return whether identical.
     ours and theirs are (include directory, #include operand) of a side;
     old, the base tree's version of the header, if it has one: then only
@@ -291,7 +296,20 @@ def compare(base, path, ours, theirs, release, abis, old=None):
         missing = {}
         for (_, sym, _, _), err in bad:
             missing.setdefault(sym, err)
+        ahead = set()
+        for sym in missing:
+            # Later upstream work: compared with what abi-later.txt says.
+            keys = [it[2] for it in left if it[1] == sym]
+            if later and keys and all(k in later for k in keys):
+                ahead.add(sym)
+                for k in keys:
+                    if got[k] != later[k]:
+                        error(abi, f'{sym}: {k} is {got[k]} here, '
+                              f'{later[k]} in the later upstream work')
+        n_ahead = len(ahead)
         for sym, err in missing.items():
+            if sym in ahead:
+                continue
             # Only the outermost missing name: a struct's members, or a
             # member's own members, would only repeat it.
             parts = sym.replace('[0]', '').split('.')
@@ -315,6 +333,9 @@ def compare(base, path, ours, theirs, release, abis, old=None):
           f'{n["const"] + n["int?"]} constants, {n["ioctl"]} ioctls '
           f'{"added by the series " if old else ""}'
           f'identical to {release} ({names})')
+    if n_ahead:
+        print(f'abi: {base}: of them {n_ahead} names of later upstream work, '
+              f'compared with harness/abi-later.txt')
     if skip:
         print(f'abi: {base}: not integer constants, not compared: '
               + ' '.join(sorted(skip)))
@@ -379,11 +400,17 @@ def i386():
 
 
 def main():
-    args, base_tree = sys.argv[1:], None
+    args, base_tree, later = sys.argv[1:], None, None
     if args[:1] == ['--base'] and len(args) > 1:
         base_tree, args = args[1], args[2:]
+    if args[:1] == ['--later'] and len(args) > 1:
+        with open(args[1]) as f:
+            later = dict(ln.rstrip('\n').split('\t', 1) for ln in f
+                         if ln.strip() and not ln.startswith('#'))
+        args = args[2:]
     if len(args) < 2:
-        die('usage: abi_check.py [--base BASE_TREE] CACHE_DIR HEADER...')
+        die('usage: abi_check.py [--base BASE_TREE] [--later FILE] '
+            'CACHE_DIR HEADER...')
     headers = [tree_of(h) for h in args[1:]]  # (our root, rel)
     # The headers, and upstream's include/uapi/ for what they include.
     tree, ver = upstream(args[0], ['include/uapi'] +
@@ -409,7 +436,8 @@ def main():
             old = base_tree and os.path.join(base_tree, rel)
             ok &= compare(os.path.basename(rel), os.path.join(root, rel),
                           *sides, f'{PKG} {ver}', abis,
-                          old if old and os.path.isfile(old) else None)
+                          old if old and os.path.isfile(old) else None,
+                          later)
     sys.exit(0 if ok else 1)
 
 

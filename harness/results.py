@@ -49,10 +49,12 @@ RUN = re.compile(r'^# #\s+RUN\s+(\S+) \.\.\.')
 
 
 class Tally:
-    def __init__(self, xfail=None):
+    def __init__(self, xfail=None, machine=''):
         self.passed = self.failed = self.skipped = 0
         # name -> why it is expected to fail (see --xfail)
         self.xfail = xfail or {}
+        # printed before each name when the run has several machines
+        self.machine = f'{machine}/' if machine else ''
 
     def add(self, status, name, why=''):
         expected = self.xfail.get(name)
@@ -66,7 +68,8 @@ class Tally:
             self.skipped += 1
         else:
             self.failed += 1
-        print(f'{status.upper():4} {name}{" (" + why.strip() + ")" if why.strip() else ""}')
+        print(f'{status.upper():4} {self.machine}{name}'
+              f'{" (" + why.strip() + ")" if why.strip() else ""}')
 
 
 def kselftest_results(lines, tally):
@@ -149,6 +152,8 @@ def main():
     ap.add_argument('--results', required=True)
     ap.add_argument('--kunit-tool')
     ap.add_argument('--test')
+    ap.add_argument('--machine', default='',
+                    help='the machine\'s name, put before each result')
     ap.add_argument('--xfail', help='file of cases expected to fail: '
                     '"NAME  why" per line, NAME as printed without the '
                     'first "MODE:" part')
@@ -165,7 +170,7 @@ def main():
                 if line.strip() and not line.startswith('#'):
                     name, _, why = line.strip().partition(' ')
                     xfail[f'{args.mode}:{name}'] = why.strip()
-    tally = Tally(xfail)
+    tally = Tally(xfail, args.machine)
 
     if args.mode == 'check':
         progs = kselftest_results(results, tally)

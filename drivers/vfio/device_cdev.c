@@ -12,7 +12,14 @@
  * each other (EBUSY).  VFIO_DEVICE_ATTACH_IOMMUFD_PT and
  * VFIO_DEVICE_DETACH_IOMMUFD_PT then choose the IO page table of the
  * device's DMA.  Closing the file detaches, unbinds and closes the device.
+ *
+ * In the unsafe noiommu mode a device that no IOMMU translates gets a node
+ * too, /dev/vfio/devices/noiommu-vfioX, when iommufd supports such devices
+ * (CONFIG_IOMMUFD_NOIOMMU): opening and binding it need CAP_SYS_RAWIO, as
+ * the noiommu group does, and attaching it to an IOAS pins what is mapped
+ * there and lets IOMMU_IOAS_NOIOMMU_GET_PA report its physical addresses.
  */
+#include <linux/capability.h>
 #include <linux/cdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -58,6 +65,10 @@ static int vfio_device_cdev_open(struct inode *inode, struct file *filep)
 	struct vfio_device *device =
 		container_of(inode->i_cdev, struct vfio_device, cdev);
 	struct vfio_device_file *df;
+
+	/* What the noiommu group asks of its opener, the cdev asks too. */
+	if (vfio_device_is_noiommu(device) && !capable(CAP_SYS_RAWIO))
+		return -EPERM;
 
 	/* The device may be on its way out of its driver. */
 	if (!vfio_device_try_get_registration(device))
@@ -117,6 +128,9 @@ static int vfio_df_bind(struct vfio_device_file *df, struct iommufd_ctx *ictx,
 
 	if (df->access_granted || device->open_count)
 		return -EINVAL;
+	/* A file opened by someone else may have been passed on. */
+	if (vfio_device_is_noiommu(device) && !capable(CAP_SYS_RAWIO))
+		return -EPERM;
 
 	ret = device->ops->bind_iommufd(device, ictx, devid);
 	if (ret)
@@ -131,6 +145,10 @@ static int vfio_df_bind(struct vfio_device_file *df, struct iommufd_ctx *ictx,
 		return ret;
 	}
 	device->cdev_opened = true;
+	if (vfio_device_is_noiommu(device))
+		dev_warn(device->dev,
+			 "no-IOMMU device bound to iommufd by %s (pid %d): its DMA is not confined\n",
+			 current->comm, task_pid_nr(current));
 	return 0;
 }
 
@@ -333,14 +351,16 @@ void vfio_device_cdev_set_kvm(struct file *file, struct kvm *kvm)
 
 /*
  * Whether @device gets a node: its driver must support iommufd, and a
- * device with no IOMMU at all is only offered through the noiommu group.
+ * device with no IOMMU at all needs iommufd's noiommu support, which gives
+ * it an IO address space that pins (/dev/vfio/devices/noiommu-vfioX).
  */
 static bool vfio_device_wants_cdev(struct vfio_device *device)
 {
 	if (!device->ops->bind_iommufd || !device->ops->unbind_iommufd ||
 	    !device->ops->attach_ioas || !device->ops->detach_ioas)
 		return false;
-	return !vfio_device_is_noiommu(device);
+	return !vfio_device_is_noiommu(device) ||
+	       IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU);
 }
 
 /**

@@ -40,10 +40,13 @@ static void iommufd_group_release(struct kref *kref)
 	struct iommufd_ctx *ictx = igroup->ictx;
 
 	WARN_ON(igroup->hwpt || !list_empty(&igroup->devices));
-	__xa_erase(&ictx->groups, iommu_group_id(igroup->group));
+	/* A noiommu device's group of its own was never in the xarray. */
+	if (igroup->group)
+		__xa_erase(&ictx->groups, iommu_group_id(igroup->group));
 	xa_unlock(&ictx->groups);
 
-	iommu_group_put(igroup->group);
+	if (igroup->group)
+		iommu_group_put(igroup->group);
 	mutex_destroy(&igroup->lock);
 	kfree(igroup);
 }
@@ -104,6 +107,47 @@ static struct iommufd_group *iommufd_group_get(struct iommufd_ctx *ictx,
 	return xa_is_err(igroup) ? ERR_PTR(xa_err(igroup)) : igroup;
 }
 
+/*
+ * A device that no IOMMU translates: nothing to own and nothing to check,
+ * and a group of its own in the context, outside the xarray of IOMMU groups
+ * (VFIO may have given it a group of its own as well, which no IOMMU backs).
+ * Only with CONFIG_IOMMUFD_NOIOMMU; its user decides who may do this.
+ */
+static struct iommufd_device *
+iommufd_device_bind_noiommu(struct iommufd_ctx *ictx, struct device *dev,
+			    u32 *id)
+{
+	struct iommufd_device *idev;
+	struct iommufd_group *igroup;
+
+	if (!IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU))
+		return ERR_PTR(-ENODEV);
+
+	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL_ACCOUNT);
+	if (!igroup)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&igroup->ref);
+	igroup->ictx = ictx;
+	mutex_init(&igroup->lock);
+	INIT_LIST_HEAD(&igroup->devices);
+
+	idev = iommufd_object_alloc(ictx, struct iommufd_device,
+				    IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(idev)) {
+		iommufd_group_put(igroup);
+		return idev;
+	}
+	idev->ictx = ictx;
+	idev->igroup = igroup;
+	idev->dev = dev;
+	idev->noiommu = true;
+	INIT_LIST_HEAD(&idev->group_item);
+	refcount_inc(&idev->obj.users);
+	iommufd_object_finalize(ictx, &idev->obj);
+	*id = idev->obj.id;
+	return idev;
+}
+
 /**
  * iommufd_device_bind() - give a context a device
  * @ictx: the context; the caller holds it until iommufd_device_unbind()
@@ -117,6 +161,10 @@ static struct iommufd_group *iommufd_group_get(struct iommufd_ctx *ictx,
  * whose MSIs the platform cannot isolate is refused, since user space
  * programs its MSI writes.
  *
+ * A device that no IOMMU translates is bound too when the kernel has
+ * CONFIG_IOMMUFD_NOIOMMU: it owns no group and can be attached only to the
+ * software HWPTs of noiommu.c, which do no translation.
+ *
  * Return: the device, or ERR_PTR: -ENODEV without an IOMMU group, -EINVAL
  * if the IOMMU cannot keep DMA cache coherent, -EPERM for unsafe
  * interrupts or if another owner or a kernel driver uses the group,
@@ -128,6 +176,9 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	struct iommufd_device *idev;
 	struct iommufd_group *igroup;
 	int rc;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev)
+		return iommufd_device_bind_noiommu(ictx, dev, id);
 
 	/* VFIO has always refused these, as user space cannot flush. */
 	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
@@ -261,7 +312,8 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 		container_of(obj, struct iommufd_device, obj);
 
 	WARN_ON(!list_empty(&idev->group_item));
-	iommu_device_release_dma_owner(idev->dev);
+	if (!idev->noiommu)
+		iommu_device_release_dma_owner(idev->dev);
 	iommufd_group_put(idev->igroup);
 }
 
@@ -274,6 +326,11 @@ static int iommufd_device_prepare(struct iommufd_device *idev,
 {
 	int rc;
 
+	/* No IOMMU, no domain of an IOMMU, and nothing reserved. */
+	if (idev->noiommu != hwpt->noiommu)
+		return -EINVAL;
+	if (idev->noiommu)
+		return 0;
 	if (idev->enforce_cache_coherency) {
 		rc = iommufd_hw_pagetable_enforce_cc(hwpt);
 		if (rc)
@@ -286,7 +343,8 @@ static int iommufd_device_prepare(struct iommufd_device *idev,
 static void iommufd_device_unprepare(struct iommufd_device *idev,
 				     struct iommufd_hw_pagetable *hwpt)
 {
-	iopt_table_remove_dev_resv_regions(&hwpt->ioas->iopt, idev);
+	if (!idev->noiommu)
+		iopt_table_remove_dev_resv_regions(&hwpt->ioas->iopt, idev);
 }
 
 /*
@@ -312,7 +370,8 @@ static int iommufd_device_do_attach(struct iommufd_device *idev,
 		goto out_unlock;
 
 	if (!igroup->hwpt) {
-		rc = iommu_attach_group(hwpt->domain, igroup->group);
+		rc = idev->noiommu ? 0 :
+			iommu_attach_group(hwpt->domain, igroup->group);
 		if (rc) {
 			iommufd_device_unprepare(idev, hwpt);
 			goto out_unlock;
@@ -355,12 +414,16 @@ static int iommufd_device_do_replace(struct iommufd_device *idev,
 
 	/* Every device of the group must be able to use the new HWPT. */
 	list_for_each_entry(cur, &igroup->devices, group_item) {
+		if (cur->noiommu != hwpt->noiommu) {
+			rc = -EINVAL;
+			goto out_unprepare;
+		}
 		if (cur->enforce_cache_coherency) {
 			rc = iommufd_hw_pagetable_enforce_cc(hwpt);
 			if (rc)
 				goto out_unprepare;
 		}
-		if (new_ioas) {
+		if (new_ioas && !cur->noiommu) {
 			rc = iopt_table_enforce_dev_resv_regions(&hwpt->ioas->iopt,
 								 cur->dev, cur);
 			if (rc)
@@ -368,9 +431,12 @@ static int iommufd_device_do_replace(struct iommufd_device *idev,
 		}
 	}
 
-	rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
-	if (rc)
-		goto out_unprepare;
+	/* A noiommu device has no hardware to switch: only the table moves. */
+	if (!idev->noiommu) {
+		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
+		if (rc)
+			goto out_unprepare;
+	}
 
 	list_for_each_entry(cur, &igroup->devices, group_item) {
 		if (new_ioas)
@@ -579,7 +645,8 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	}
 	list_del_init(&idev->group_item);
 	if (list_empty(&igroup->devices)) {
-		iommu_detach_group(hwpt->domain, igroup->group);
+		if (!idev->noiommu)
+			iommu_detach_group(hwpt->domain, igroup->group);
 		igroup->hwpt = NULL;
 	}
 	iommufd_device_unprepare(idev, hwpt);
@@ -611,8 +678,9 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 
-	ops = dev_iommu_ops(idev->dev);
-	if (ops->hw_info) {
+	/* A device without an IOMMU has nothing to describe. */
+	ops = idev->noiommu ? NULL : dev_iommu_ops(idev->dev);
+	if (ops && ops->hw_info) {
 		data = ops->hw_info(idev->dev, &data_len, &type);
 		if (IS_ERR(data)) {
 			rc = PTR_ERR(data);

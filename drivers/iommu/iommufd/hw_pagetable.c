@@ -3,7 +3,9 @@
  * Hardware page tables (HWPT): an IOMMU domain kept in step with an IOAS.
  * A HWPT is made for a device, by the IOMMU driver of that device, either
  * when the device is attached to an IOAS (auto_domain) or explicitly with
- * IOMMU_HWPT_ALLOC.  Attaching devices to it is in device.c.
+ * IOMMU_HWPT_ALLOC.  Attaching devices to it is in device.c.  A device
+ * without an IOMMU gets a software table instead (noiommu.c), only when
+ * attached.
  */
 #include <linux/iommu.h>
 #include <uapi/linux/iommufd.h>
@@ -39,7 +41,12 @@ iommufd_hw_pagetable_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	INIT_LIST_HEAD(&hwpt->hwpt_item);
 	hwpt->auto_domain = auto_domain;
 
-	hwpt->domain = iommu_domain_alloc(idev->dev->bus);
+	/* A device without an IOMMU gets the software table of noiommu.c. */
+	hwpt->noiommu = idev->noiommu;
+	if (idev->noiommu)
+		hwpt->domain = iommufd_noiommu_domain_alloc();
+	else
+		hwpt->domain = iommu_domain_alloc(idev->dev->bus);
 	if (!hwpt->domain) {
 		rc = -ENOMEM;
 		goto out_abort;
@@ -144,6 +151,14 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	 * refuse them rather than hand out a HWPT that ignores them.
 	 */
 	if (cmd->flags || typed) {
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	/*
+	 * A noiommu HWPT exists while a noiommu device is attached: it is
+	 * what makes the IOAS pin and what IOMMU_IOAS_NOIOMMU_GET_PA reads.
+	 */
+	if (idev->noiommu) {
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
 	}

@@ -1392,3 +1392,59 @@ void iopt_table_remove_dev_resv_regions(struct io_pagetable *iopt, void *owner)
 	iopt_remove_reserved_iova(iopt, owner);
 	up_write(&iopt->iova_rwsem);
 }
+
+/**
+ * iopt_get_phys() - where the memory mapped at an IOVA is
+ * @iopt: the IOVA space
+ * @domain: one of its domains, whose translations are read
+ * @iova: the IOVA
+ * @max_length: the most bytes to report, 0 for no limit
+ * @phys: the physical address of @iova
+ * @length: how many bytes from @phys on are physically contiguous, within
+ *          the mapping that holds @iova and @max_length
+ *
+ * The caller keeps @domain in the table.
+ *
+ * Return: 0, or -ENOENT if nothing is mapped at @iova.
+ */
+int iopt_get_phys(struct io_pagetable *iopt, struct iommu_domain *domain,
+		  unsigned long iova, u64 max_length, u64 *phys, u64 *length)
+{
+	unsigned long next, last;
+	struct iopt_area *area;
+	phys_addr_t start;
+	u64 len;
+	int rc = 0;
+
+	down_read(&iopt->iova_rwsem);
+	area = iopt_area_first(iopt, iova, iova);
+	if (!area) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	last = area->node.last;
+	start = iommu_iova_to_phys(domain, iova);
+	/* Every mapping is in every domain of the table. */
+	if (WARN_ON(!start)) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+
+	/* The rest of @iova's page, then page by page while contiguous. */
+	len = min_t(u64, PAGE_SIZE - offset_in_page(iova),
+		    last - iova + 1);
+	next = iova + len;
+	while (next && next <= last && (!max_length || len < max_length)) {
+		if (iommu_iova_to_phys(domain, next) != start + len)
+			break;
+		len += min_t(u64, PAGE_SIZE, last - next + 1);
+		next = (next | (PAGE_SIZE - 1)) + 1;
+	}
+	if (max_length && len > max_length)
+		len = max_length;
+	*phys = start;
+	*length = len;
+out_unlock:
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}

@@ -161,6 +161,8 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
 int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
 					struct device *dev, void *owner);
 void iopt_table_remove_dev_resv_regions(struct io_pagetable *iopt, void *owner);
+int iopt_get_phys(struct io_pagetable *iopt, struct iommu_domain *domain,
+		  unsigned long iova, u64 max_length, u64 *phys, u64 *length);
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);
 void iopt_table_remove_domain(struct io_pagetable *iopt,
@@ -243,6 +245,8 @@ static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
  *               attached to the same IOAS whose IOMMU accepts the domain
  * @enforce_cache_coherency: the domain makes every DMA snoop the CPU
  *                           caches, whatever the device asks for
+ * @noiommu: the domain is noiommu.c's software table, for devices that no
+ *           IOMMU translates, and for those only
  * @hwpt_item: on iommufd_ioas::hwpt_list, under iommufd_ioas::mutex
  */
 struct iommufd_hw_pagetable {
@@ -251,6 +255,7 @@ struct iommufd_hw_pagetable {
 	struct iommu_domain *domain;
 	bool auto_domain;
 	bool enforce_cache_coherency;
+	bool noiommu;
 	struct list_head hwpt_item;
 };
 
@@ -289,10 +294,13 @@ struct iommufd_group {
  *       reference, so user space cannot destroy it
  * @ictx: the context; the binding driver holds it
  * @igroup: its group in the context, held
- * @dev: the device, which stays DMA-owned by @ictx while bound
+ * @dev: the device, which stays DMA-owned by @ictx while bound (unless
+ *       @noiommu: there is no IOMMU to own)
  * @group_item: on iommufd_group::devices while attached
  * @enforce_cache_coherency: the device's IOMMU can make every DMA snoop,
  *                           so every domain it uses must
+ * @noiommu: no IOMMU translates the device; its group is its own, outside
+ *           iommufd_ctx::groups, and it uses noiommu HWPTs only
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -301,6 +309,7 @@ struct iommufd_device {
 	struct device *dev;
 	struct list_head group_item;
 	bool enforce_cache_coherency;
+	bool noiommu;
 };
 
 static inline struct iommufd_device *
@@ -371,6 +380,16 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
+
+#if IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU)
+struct iommu_domain *iommufd_noiommu_domain_alloc(void);
+int iommufd_ioas_noiommu_get_pa(struct iommufd_ucmd *ucmd);
+#else
+static inline struct iommu_domain *iommufd_noiommu_domain_alloc(void)
+{
+	return NULL;
+}
+#endif
 int iommufd_option_rlimit_mode(struct iommufd_ucmd *ucmd);
 
 #endif

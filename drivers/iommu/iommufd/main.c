@@ -357,6 +357,7 @@ union iommufd_ucmd_buffer {
 	struct iommu_ioas_map ioas_map;
 	struct iommu_ioas_unmap ioas_unmap;
 	struct iommu_option option;
+	struct iommu_ioas_noiommu_get_pa noiommu_get_pa;
 };
 
 /**
@@ -403,6 +404,10 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap,
 		   struct iommu_ioas_unmap, length),
 	IOMMUFD_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
+#if IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU)
+	IOMMUFD_OP(IOMMU_IOAS_NOIOMMU_GET_PA, iommufd_ioas_noiommu_get_pa,
+		   struct iommu_ioas_noiommu_get_pa, out_phys),
+#endif
 #ifdef CONFIG_IOMMUFD_TEST
 	IOMMUFD_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 #endif

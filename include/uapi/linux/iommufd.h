@@ -35,6 +35,11 @@ enum {
 	IOMMUFD_CMD_OPTION = 0x87,
 	IOMMUFD_CMD_HWPT_ALLOC = 0x89,
 	IOMMUFD_CMD_GET_HW_INFO = 0x8a,
+	/*
+	 * 0x8b to 0x94 are upstream commands this kernel does not have;
+	 * 0x95 is the number the noiommu series for upstream gives this one.
+	 */
+	IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA = 0x95,
 };
 
 /**
@@ -397,5 +402,40 @@ struct iommu_hw_info {
 };
 
 #define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+
+/**
+ * struct iommu_ioas_noiommu_get_pa - ioctl(IOMMU_IOAS_NOIOMMU_GET_PA)
+ * @size: sizeof(struct iommu_ioas_noiommu_get_pa)
+ * @flags: must be 0
+ * @ioas_id: an IOAS with a device without an IOMMU (noiommu) attached
+ * @__reserved: must be 0
+ * @iova: the IOVA asked about; any byte of a mapped page
+ * @length: in: the most bytes to report, 0 for no limit; out: how many
+ *          bytes from @out_phys on are physically contiguous, within the
+ *          mapping that holds @iova and within the limit
+ * @out_phys: the physical address the byte at @iova is in memory
+ *
+ * A device without an IOMMU does DMA to physical addresses.  Attached to an
+ * IOAS, it makes the IOAS pin what is mapped in it (FOLL_LONGTERM, charged
+ * to RLIMIT_MEMLOCK as any pinning), so the pages stay where they are until
+ * they are unmapped; this tells user space where they are.  An IOVA is
+ * only a name user space gives its buffer here: nothing translates it.
+ *
+ * Only for a process with CAP_SYS_RAWIO (-EPERM otherwise), on a kernel
+ * with CONFIG_IOMMUFD_NOIOMMU (-ENOTTY otherwise).  -EOPNOTSUPP for a flag
+ * or a reserved field, or when no noiommu device is attached to the IOAS;
+ * -ENOENT for an unknown IOAS or an IOVA that is not mapped.
+ */
+struct iommu_ioas_noiommu_get_pa {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_phys;
+};
+
+#define IOMMU_IOAS_NOIOMMU_GET_PA _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA)
 
 #endif

@@ -110,37 +110,6 @@ static struct vfio_device_bind_iommufd bind_arg(int iommufd)
 	return arg;
 }
 
-/* *pt_id: an IOAS or HWPT in, the HWPT attached to out. */
-static int cdev_attach(int devfd, uint32_t *pt_id)
-{
-	struct vfio_device_attach_iommufd_pt arg = {
-		.argsz = sizeof(arg),
-		.pt_id = *pt_id,
-	};
-	int rc = call(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &arg);
-
-	if (!rc)
-		*pt_id = arg.pt_id;
-	return rc;
-}
-
-static int cdev_detach(int devfd)
-{
-	struct vfio_device_detach_iommufd_pt arg = { .argsz = sizeof(arg) };
-
-	return call(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &arg);
-}
-
-static int device_get_info(int devfd)
-{
-	struct vfio_device_info info = { .argsz = sizeof(info) };
-	int rc = call(devfd, VFIO_DEVICE_GET_INFO, &info);
-
-	if (!rc && !(info.flags & VFIO_DEVICE_FLAGS_PCI))
-		rc = -ENODEV;
-	return rc;
-}
-
 /* The device copies a page from @src_iova into its buffer, then to @dst_iova. */
 static int edu_copy(struct vfio_pci_dev *dev, uint64_t src_iova,
 		    uint64_t dst_iova)

@@ -27,6 +27,38 @@ static inline int cdev_bind(int devfd, int iommufd, uint32_t *devid)
 	return rc;
 }
 
+/* *pt_id: an IOAS or HWPT in, the HWPT attached to out. */
+static inline int cdev_attach(int devfd, uint32_t *pt_id)
+{
+	struct vfio_device_attach_iommufd_pt arg = {
+		.argsz = sizeof(arg),
+		.pt_id = *pt_id,
+	};
+	int rc = call(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &arg);
+
+	if (!rc)
+		*pt_id = arg.pt_id;
+	return rc;
+}
+
+static inline int cdev_detach(int devfd)
+{
+	struct vfio_device_detach_iommufd_pt arg = { .argsz = sizeof(arg) };
+
+	return call(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &arg);
+}
+
+/* VFIO_DEVICE_GET_INFO; -ENODEV if it is not a PCI device. */
+static inline int device_get_info(int devfd)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int rc = call(devfd, VFIO_DEVICE_GET_INFO, &info);
+
+	if (!rc && !(info.flags & VFIO_DEVICE_FLAGS_PCI))
+		rc = -ENODEV;
+	return rc;
+}
+
 static inline void open_cdev(struct __test_metadata *_metadata,
 			     const char *path, int *devfd)
 {

@@ -188,16 +188,6 @@ static int hot_reset(int devfd, const int *fds, uint32_t count)
 	return call(devfd, VFIO_DEVICE_PCI_HOT_RESET, &req);
 }
 
-static int cdev_attach(int devfd, uint32_t pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = pt_id,
-	};
-
-	return call(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-}
-
 static int region(int devfd, uint32_t index, struct vfio_region_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -679,6 +669,7 @@ TEST_F_TIMEOUT(lone_edu, reset_cdev_alone, 300)
 	struct reset_req req;
 	struct reset_info info;
 	int fds[1], efd, i, rc;
+	uint32_t pt_id;
 
 	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
 	self->src = alloc_page_buf(PAGE, 0);
@@ -690,7 +681,8 @@ TEST_F_TIMEOUT(lone_edu, reset_cdev_alone, 300)
 			       IOVA_SRC));
 	ASSERT_EQ(0, map_at(self->iommufd, self->ioas, self->dst, PAGE,
 			    IOVA_DST));
-	ASSERT_EQ(0, cdev_attach(self->devfd, self->ioas));
+	pt_id = self->ioas;
+	ASSERT_EQ(0, cdev_attach(self->devfd, &pt_id));
 	ASSERT_EQ(0, vfio_pci_dev_setup(&self->dev, self->devfd));
 	ASSERT_EQ(EDU_IDENT, edu_read32(&self->dev, EDU_REG_IDENT));
 

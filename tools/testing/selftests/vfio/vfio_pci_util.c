@@ -234,6 +234,14 @@ int pci_bind_vfio(const char *bdf)
 	return strcmp(drv, "vfio-pci") ? -EBUSY : 0;
 }
 
+bool pci_bound_to_vfio(const char *bdf)
+{
+	char drv[64];
+
+	pci_driver_name(bdf, drv, sizeof(drv));
+	return !strcmp(drv, "vfio-pci");
+}
+
 int pci_unbind_vfio(const char *bdf)
 {
 	char drv[64];
@@ -263,8 +271,10 @@ static int sysfs_vfio_cdev_path(const char *devdir, char *path, size_t size)
 	d = opendir(dir);
 	if (!d)
 		return -ENODEV;
+	/* vfioX, or noiommu-vfioX for a device that no IOMMU translates */
 	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4) &&
+		if ((!strncmp(de->d_name, "vfio", 4) ||
+		     !strncmp(de->d_name, "noiommu-vfio", 12)) &&
 		    strlen(de->d_name) < sizeof(name))
 			strcpy(name, de->d_name);
 	closedir(d);

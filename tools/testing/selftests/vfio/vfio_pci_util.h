@@ -78,16 +78,21 @@ int pci_bind_vfio(const char *bdf);
  */
 int pci_unbind_vfio(const char *bdf);
 
+/* Whether vfio-pci is the driver of @bdf. */
+bool pci_bound_to_vfio(const char *bdf);
+
 /* The IOMMU group number of @bdf, or -errno. */
 int pci_iommu_group(const char *bdf);
 
 /*
  * The VFIO device char device of @bdf, which is bound to a VFIO driver:
- * /dev/vfio/devices/vfioX for the vfioX in /sys/bus/pci/devices/<bdf>/vfio-dev/.
- * If /dev has no such node (no devtmpfs), it is made from the sysfs dev
- * attribute.  0, -ENODEV if the device is not a VFIO device, -ENOTTY if it
- * has no char device (CONFIG_VFIO_DEVICE_CDEV=n, or a device without an
- * IOMMU), or another -errno.
+ * /dev/vfio/devices/vfioX for the vfioX in /sys/bus/pci/devices/<bdf>/vfio-dev/,
+ * or noiommu-vfioX for a device that no IOMMU translates, in VFIO's unsafe
+ * noiommu mode.  If /dev has no such node (no devtmpfs), it is made from
+ * the sysfs dev attribute.  0, -ENODEV if the device is not a VFIO device,
+ * -ENOTTY if it has no char device (CONFIG_VFIO_DEVICE_CDEV=n, or a device
+ * without an IOMMU on a kernel without CONFIG_IOMMUFD_NOIOMMU), or another
+ * -errno.
  */
 int vfio_cdev_path(const char *bdf, char *path, size_t size);
 
