@@ -1105,6 +1105,48 @@ TEST_F(noiommu, attach_replaces_ioas)
 	expect_pinned(_metadata, self->vmpin_start, 0);
 }
 
+/*
+ * IOMMU_IOAS_COPY of a mapping into the attached IOAS: the copy is backed by
+ * the very pages of the source, pinned once, and GET_PA reports their
+ * addresses at the copy's IOVAs; unmapping the source leaves the copy.
+ */
+TEST_F(noiommu, copy_reports_same_pages)
+{
+	struct mapping src = { 0, IOVA_BUF, self->buf, BUF_LEN };
+	struct mapping dst = { self->ioas, IOVA_FAR, self->buf, BUF_LEN };
+	uint64_t pa_src, pa_dst, len_src, len_dst, off;
+
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &src.ioas));
+	map_ok(_metadata, self->iommufd, &src);
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	attach_ok(_metadata, self->devfd, dst.ioas);
+	/* Nothing in the attached IOAS yet: nothing pinned. */
+	expect_pinned(_metadata, self->vmpin_start, 0);
+
+	ASSERT_EQ(0, copy_at(self->iommufd, dst.ioas, dst.iova, src.ioas,
+			     src.iova, BUF_LEN));
+	expect_pinned(_metadata, self->vmpin_start, BUF_PAGES * PAGE_KB);
+	for (off = 0; off < BUF_LEN; off += PAGE) {
+		expect_pa(_metadata, self->pm, self->iommufd, &dst, off, PAGE,
+			  &pa_dst, &len_dst);
+		ASSERT_EQ(PAGE, len_dst);
+		/* The source IOAS has no noiommu device: it cannot say. */
+		expect_get_pa_refused(_metadata, self->iommufd, src.ioas,
+				      src.iova + off, -EOPNOTSUPP);
+		ASSERT_EQ(0, get_pa(self->iommufd, dst.ioas, dst.iova + off, 1,
+				    &pa_src, &len_src));
+		ASSERT_EQ(pa_dst, pa_src);
+		ASSERT_EQ(1, len_src);
+	}
+
+	/* The copy holds its own reference on the pages. */
+	ASSERT_EQ(0, destroy(self->iommufd, src.ioas));
+	expect_pa(_metadata, self->pm, self->iommufd, &dst, 0, 0, NULL, NULL);
+	expect_pinned(_metadata, self->vmpin_start, BUF_PAGES * PAGE_KB);
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	expect_pinned(_metadata, self->vmpin_start, 0);
+}
+
 /* GET_PA refusals: flags, reserved, ids, unmapped IOVAs, sizes, tails; none changes a thing. */
 TEST_F(noiommu, get_pa_refusals)
 {
