@@ -25,6 +25,9 @@ MODULE_IMPORT_NS(IOMMUFD);
  * @ictx: the context to bind to
  * @out_device_id: the device's id in @ictx
  *
+ * A device of VFIO's noiommu mode is bound with
+ * iommufd_device_bind_noiommu().
+ *
  * Return: 0 or the error of iommufd_device_bind(); -EPERM notably when
  * another owner or a kernel driver uses the device's IOMMU group.
  */
@@ -35,7 +38,15 @@ int vfio_iommufd_physical_bind(struct vfio_device *vdev,
 
 	lockdep_assert_held(&vdev->dev_set->lock);
 
-	idev = iommufd_device_bind(ictx, vdev->dev, out_device_id);
+	/*
+	 * VFIO, not iommufd, decides that a device goes without an IOMMU: it
+	 * is what enforces the noiommu mode's switch, privilege and taint.
+	 */
+	if (vfio_device_is_noiommu(vdev))
+		idev = iommufd_device_bind_noiommu(ictx, vdev->dev,
+						   out_device_id);
+	else
+		idev = iommufd_device_bind(ictx, vdev->dev, out_device_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	vdev->iommufd_device = idev;

@@ -42,6 +42,8 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev, u32 *id);
+struct iommufd_device *iommufd_device_bind_noiommu(struct iommufd_ctx *ictx,
+						   struct device *dev, u32 *id);
 void iommufd_device_unbind(struct iommufd_device *idev);
 int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
 int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
@@ -80,6 +82,13 @@ static inline void iommufd_ctx_put(struct iommufd_ctx *ictx)
 
 static inline struct iommufd_device *
 iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev, u32 *id)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline struct iommufd_device *
+iommufd_device_bind_noiommu(struct iommufd_ctx *ictx, struct device *dev,
+			    u32 *id)
 {
 	return ERR_PTR(-EOPNOTSUPP);
 }

@@ -7,7 +7,9 @@
  * its IOMMU group in the blocking domain: the device can do no DMA at all
  * until it is attached.  The IOMMU cannot tell the devices of a group
  * apart, so all the attached devices of one group use one HWPT, recorded
- * in the context's struct iommufd_group.
+ * in the context's struct iommufd_group.  A device that no IOMMU translates
+ * (noiommu) owns nothing, has a group of its own and uses the software
+ * HWPTs of noiommu.c.
  *
  * Locks, outermost first: iommufd_ioas::mutex (which HWPTs follow the
  * IOAS), iommufd_group::lock (what the group is attached to), then the
@@ -107,20 +109,35 @@ static struct iommufd_group *iommufd_group_get(struct iommufd_ctx *ictx,
 	return xa_is_err(igroup) ? ERR_PTR(xa_err(igroup)) : igroup;
 }
 
-/*
- * A device that no IOMMU translates: nothing to own and nothing to check,
- * and a group of its own in the context, outside the xarray of IOMMU groups
- * (VFIO may have given it a group of its own as well, which no IOMMU backs).
- * Only with CONFIG_IOMMUFD_NOIOMMU; its user decides who may do this.
+/* Whether an IOMMU driver has probed @dev, which it then translates. */
+static bool iommufd_dev_has_iommu(struct device *dev)
+{
+	return dev->iommu && dev->iommu->iommu_dev;
+}
+
+/**
+ * iommufd_device_bind_noiommu() - give a context a device without an IOMMU
+ * @ictx: the context; the caller holds it until iommufd_device_unbind()
+ * @dev: a device that no IOMMU translates
+ * @id: the id of the new device object, for user space
+ *
+ * For a driver that offers such a device to user space knowingly, as
+ * VFIO's unsafe noiommu mode does, after its own checks (privilege, the
+ * taint): there is nothing to own and nothing to check here.  The device
+ * gets a group of its own in the context, outside the xarray of IOMMU
+ * groups, and can be attached only to the software HWPTs of noiommu.c,
+ * which pin what the IOAS maps and record where it is.
+ *
+ * Return: the device, or ERR_PTR: -ENODEV without CONFIG_IOMMUFD_NOIOMMU
+ * or for a device that an IOMMU translates, -ENOMEM.
  */
-static struct iommufd_device *
-iommufd_device_bind_noiommu(struct iommufd_ctx *ictx, struct device *dev,
-			    u32 *id)
+struct iommufd_device *iommufd_device_bind_noiommu(struct iommufd_ctx *ictx,
+						   struct device *dev, u32 *id)
 {
 	struct iommufd_device *idev;
 	struct iommufd_group *igroup;
 
-	if (!IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU))
+	if (!IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU) || iommufd_dev_has_iommu(dev))
 		return ERR_PTR(-ENODEV);
 
 	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL_ACCOUNT);
@@ -147,6 +164,7 @@ iommufd_device_bind_noiommu(struct iommufd_ctx *ictx, struct device *dev,
 	*id = idev->obj.id;
 	return idev;
 }
+EXPORT_SYMBOL_NS_GPL(iommufd_device_bind_noiommu, IOMMUFD);
 
 /**
  * iommufd_device_bind() - give a context a device
@@ -161,9 +179,8 @@ iommufd_device_bind_noiommu(struct iommufd_ctx *ictx, struct device *dev,
  * whose MSIs the platform cannot isolate is refused, since user space
  * programs its MSI writes.
  *
- * A device that no IOMMU translates is bound too when the kernel has
- * CONFIG_IOMMUFD_NOIOMMU: it owns no group and can be attached only to the
- * software HWPTs of noiommu.c, which do no translation.
+ * A device that no IOMMU translates is refused here: a driver that means
+ * to offer one binds it with iommufd_device_bind_noiommu().
  *
  * Return: the device, or ERR_PTR: -ENODEV without an IOMMU group, -EINVAL
  * if the IOMMU cannot keep DMA cache coherent, -EPERM for unsafe
@@ -177,8 +194,8 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	struct iommufd_group *igroup;
 	int rc;
 
-	if (!dev->iommu || !dev->iommu->iommu_dev)
-		return iommufd_device_bind_noiommu(ictx, dev, id);
+	if (!iommufd_dev_has_iommu(dev))
+		return ERR_PTR(-ENODEV);
 
 	/* VFIO has always refused these, as user space cannot flush. */
 	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))

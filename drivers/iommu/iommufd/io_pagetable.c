@@ -1393,17 +1393,21 @@ void iopt_table_remove_dev_resv_regions(struct io_pagetable *iopt, void *owner)
 	up_write(&iopt->iova_rwsem);
 }
 
+#define NOIOMMU_GET_PA_BATCH	1024
+
 /**
  * iopt_get_phys() - where the memory mapped at an IOVA is
  * @iopt: the IOVA space
- * @domain: one of its domains, whose translations are read
+ * @domain: one of its domains, a noiommu one, whose translations are read
  * @iova: the IOVA
  * @max_length: the most bytes to report, 0 for no limit
  * @phys: the physical address of @iova
  * @length: how many bytes from @phys on are physically contiguous, within
  *          the mapping that holds @iova and @max_length
  *
- * The caller keeps @domain in the table.
+ * The caller keeps @domain in the table, and may sleep.  A run ends at
+ * the end of the area that holds @iova: what one map made, or one piece
+ * of what a copy made, one per source area.
  *
  * Return: 0, or -ENOENT if nothing is mapped at @iova.
  */
@@ -1423,9 +1427,8 @@ int iopt_get_phys(struct io_pagetable *iopt, struct iommu_domain *domain,
 		goto out_unlock;
 	}
 	last = area->node.last;
-	start = iommu_iova_to_phys(domain, iova);
 	/* Every mapping is in every domain of the table. */
-	if (WARN_ON(!start)) {
+	if (WARN_ON_ONCE(!iommufd_noiommu_lookup(domain, iova, &start))) {
 		rc = -ENOENT;
 		goto out_unlock;
 	}
@@ -1435,10 +1438,15 @@ int iopt_get_phys(struct io_pagetable *iopt, struct iommu_domain *domain,
 		    last - iova + 1);
 	next = iova + len;
 	while (next && next <= last && (!max_length || len < max_length)) {
-		if (iommu_iova_to_phys(domain, next) != start + len)
+		phys_addr_t p;
+
+		if (!iommufd_noiommu_lookup(domain, next, &p) ||
+		    p != start + len)
 			break;
 		len += min_t(u64, PAGE_SIZE, last - next + 1);
 		next = (next | (PAGE_SIZE - 1)) + 1;
+		if (!(len % (PAGE_SIZE * NOIOMMU_GET_PA_BATCH)))
+			cond_resched();
 	}
 	if (max_length && len > max_length)
 		len = max_length;

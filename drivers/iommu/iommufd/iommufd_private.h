@@ -272,7 +272,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
  * struct iommufd_group - an IOMMU group with devices bound to a context
  * @ref: one per device of the group bound to the context
  * @ictx: the context
- * @group: the IOMMU group, held
+ * @group: the IOMMU group, held; NULL for the group of its own of a device
+ *         that no IOMMU translates (noiommu)
  * @lock: protects @hwpt and @devices; taken after iommufd_ioas::mutex
  * @hwpt: what the group is attached to, or NULL; the IOMMU cannot tell
  *        the devices of a group apart, so they all use one HWPT
@@ -383,11 +384,19 @@ int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
 
 #if IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU)
 struct iommu_domain *iommufd_noiommu_domain_alloc(void);
+bool iommufd_noiommu_lookup(struct iommu_domain *domain, unsigned long iova,
+			    phys_addr_t *phys);
 int iommufd_ioas_noiommu_get_pa(struct iommufd_ucmd *ucmd);
 #else
 static inline struct iommu_domain *iommufd_noiommu_domain_alloc(void)
 {
 	return NULL;
+}
+
+static inline bool iommufd_noiommu_lookup(struct iommu_domain *domain,
+					  unsigned long iova, phys_addr_t *phys)
+{
+	return false;
 }
 #endif
 int iommufd_option_rlimit_mode(struct iommufd_ucmd *ucmd);

@@ -15,13 +15,19 @@
  */
 #include <linux/capability.h>
 #include <linux/iommu.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <uapi/linux/iommufd.h>
 
 #include "iommufd_private.h"
 
-/* One entry per IOVA page: the PFN that backs it. */
+/*
+ * One entry per IOVA page: the PFN that backs it.  The pages are 4 KiB, so
+ * the loops over them yield the CPU now and then; their callers may sleep.
+ */
+#define NOIOMMU_BATCH	1024
+
 struct noiommu_domain {
 	struct iommu_domain domain;
 	struct xarray pfns;
@@ -48,6 +54,8 @@ static int noiommu_map_pages(struct iommu_domain *domain, unsigned long iova,
 		if (rc)
 			return rc;
 		*mapped += PAGE_SIZE;
+		if (!((i + 1) % NOIOMMU_BATCH))
+			cond_resched();
 	}
 	return 0;
 }
@@ -61,19 +69,41 @@ static size_t noiommu_unmap_pages(struct iommu_domain *domain,
 	unsigned long index = iova >> PAGE_SHIFT;
 	size_t i;
 
-	for (i = 0; i != pgcount; i++)
+	for (i = 0; i != pgcount; i++) {
 		xa_erase(&nd->pfns, index + i);
+		if (!((i + 1) % NOIOMMU_BATCH))
+			cond_resched();
+	}
 	return pgcount * PAGE_SIZE;
+}
+
+/**
+ * iommufd_noiommu_lookup() - where an IOVA of a noiommu domain is
+ * @domain: a domain of iommufd_noiommu_domain_alloc()
+ * @iova: the IOVA
+ * @phys: its physical address
+ *
+ * Unlike iommu_iova_to_phys(), this tells physical address 0 from a hole.
+ *
+ * Return: whether @iova is mapped.
+ */
+bool iommufd_noiommu_lookup(struct iommu_domain *domain, unsigned long iova,
+			    phys_addr_t *phys)
+{
+	void *entry = xa_load(&to_noiommu(domain)->pfns, iova >> PAGE_SHIFT);
+
+	if (!entry)
+		return false;
+	*phys = PFN_PHYS(xa_to_value(entry)) | offset_in_page(iova);
+	return true;
 }
 
 static phys_addr_t noiommu_iova_to_phys(struct iommu_domain *domain,
 					dma_addr_t iova)
 {
-	void *entry = xa_load(&to_noiommu(domain)->pfns, iova >> PAGE_SHIFT);
+	phys_addr_t phys;
 
-	if (!entry)
-		return 0;
-	return PFN_PHYS(xa_to_value(entry)) | offset_in_page(iova);
+	return iommufd_noiommu_lookup(domain, iova, &phys) ? phys : 0;
 }
 
 static void noiommu_domain_free(struct iommu_domain *domain)
@@ -132,6 +162,9 @@ int iommufd_ioas_noiommu_get_pa(struct iommufd_ucmd *ucmd)
 		return -EPERM;
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
+	/* An IOVA a 32-bit kernel cannot hold was never mapped. */
+	if (cmd->iova > ULONG_MAX)
+		return -EOVERFLOW;
 
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))

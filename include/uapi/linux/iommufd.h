@@ -419,12 +419,18 @@ struct iommu_hw_info {
  * IOAS, it makes the IOAS pin what is mapped in it (FOLL_LONGTERM, charged
  * to RLIMIT_MEMLOCK as any pinning), so the pages stay where they are until
  * they are unmapped; this tells user space where they are.  An IOVA is
- * only a name user space gives its buffer here: nothing translates it.
+ * only a name user space gives its buffer here: nothing translates it, and
+ * nothing enforces the read/write flags of the mapping either, so memory
+ * the device may write must be mapped IOMMU_IOAS_MAP_WRITEABLE, to be
+ * pinned for writing (else a shared page, such as the zero page, may be
+ * what is pinned).  On a 32-bit kernel an @iova above 4 GiB is -EOVERFLOW.
  *
  * Only for a process with CAP_SYS_RAWIO (-EPERM otherwise), on a kernel
  * with CONFIG_IOMMUFD_NOIOMMU (-ENOTTY otherwise).  -EOPNOTSUPP for a flag
  * or a reserved field, or when no noiommu device is attached to the IOAS;
- * -ENOENT for an unknown IOAS or an IOVA that is not mapped.
+ * -ENOENT for an unknown IOAS or an IOVA that is not mapped.  A run ends
+ * at the end of a mapping: what one IOMMU_IOAS_MAP made, or one piece of
+ * what an IOMMU_IOAS_COPY made, one per area it copied.
  */
 struct iommu_ioas_noiommu_get_pa {
 	__u32 size;
