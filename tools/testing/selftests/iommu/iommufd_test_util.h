@@ -392,23 +392,6 @@ static inline bool all_bytes(const uint8_t *p, size_t len, uint8_t val)
 	return true;
 }
 
-/* Out of the effective, permitted and inheritable sets alike. */
-static inline int drop_capability(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
-	unsigned int i = CAP_TO_INDEX(cap);
-
-	if (syscall(SYS_capget, &hdr, caps))
-		return -errno;
-	caps[i].effective &= ~CAP_TO_MASK(cap);
-	caps[i].permitted &= ~CAP_TO_MASK(cap);
-	caps[i].inheritable &= ~CAP_TO_MASK(cap);
-	return syscall(SYS_capset, &hdr, caps) ? -errno : 0;
-}
-
 /* Both the soft and the hard RLIMIT_MEMLOCK. */
 static inline int limit_memlock(uint64_t bytes)
 {

@@ -18,8 +18,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/iommufd.h>
 
 #include "../kselftest_harness.h"
@@ -298,6 +300,23 @@ static inline void setup_iommufd_ioas(struct __test_metadata *_metadata,
 	*fd = open_iommufd();
 	ASSERT_LE(0, *fd);
 	ASSERT_EQ(0, ioas_alloc(*fd, ioas));
+}
+
+/* Out of the effective, permitted and inheritable sets alike. */
+static inline int drop_capability(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i = CAP_TO_INDEX(cap);
+
+	if (syscall(SYS_capget, &hdr, caps))
+		return -errno;
+	caps[i].effective &= ~CAP_TO_MASK(cap);
+	caps[i].permitted &= ~CAP_TO_MASK(cap);
+	caps[i].inheritable &= ~CAP_TO_MASK(cap);
+	return syscall(SYS_capset, &hdr, caps) ? -errno : 0;
 }
 
 #endif /* __IOMMUFD_UAPI_UTIL_H */

@@ -376,31 +376,6 @@ static int vdev_give_back(struct vdev *d)
 	return d->was_vfio ? pci_bind_vfio(d->bdf) : pci_unbind_vfio(d->bdf);
 }
 
-/*
- * Drop @cap from this process's effective, permitted and inheritable sets
- * for good: 0 or -errno.
- */
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	unsigned int i = CAP_TO_INDEX(cap);
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[i].effective &= ~CAP_TO_MASK(cap);
-	data[i].permitted &= ~CAP_TO_MASK(cap);
-	data[i].inheritable &= ~CAP_TO_MASK(cap);
-	if (syscall(SYS_capset, &hdr, data))
-		return -errno;
-	/* Read back: gone from the effective set. */
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	return data[i].effective & CAP_TO_MASK(cap) ? -EPERM : 0;
-}
-
 /* ---- Memory: huge pages, /proc/self/pagemap. */
 
 struct huge {
@@ -1480,7 +1455,7 @@ TEST_F(noiommu, rlimit_memlock)
 	int rc;
 
 	/* Without CAP_IPC_LOCK, the limit applies to this process. */
-	rc = drop_cap(CAP_IPC_LOCK);
+	rc = drop_capability(CAP_IPC_LOCK);
 	ASSERT_EQ(0, rc) {
 		TH_LOG("dropping CAP_IPC_LOCK: %s", strerror(-rc));
 	}
@@ -1797,7 +1772,7 @@ static int without_rawio(int (*fn)(void *arg), void *arg)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		rc = drop_cap(CAP_SYS_RAWIO);
+		rc = drop_capability(CAP_SYS_RAWIO);
 		if (rc) {
 			fprintf(stderr, "#   dropping CAP_SYS_RAWIO: %s\n",
 				strerror(-rc));
