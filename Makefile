@@ -22,7 +22,7 @@ RUNDIR_SUFFIX	:= -noviommu
 endif
 CHECK_MACHINES	:= $(if $(VIOMMU),$(if $(filter 0,$(VIOMMU)),noiommu,vtd),vtd noiommu)
 # Our kselftest directories, built and run in the guest
-export KSELFTEST_TARGETS := vfio iommu
+export KSELFTEST_TARGETS := vfio iommu ioasid
 # uAPI headers, and the test-only command header of the mock, that must stay
 # binary-identical to upstream's (make abi); of a header the base has too
 # (vfio.h), what the series adds
