@@ -31,9 +31,20 @@ ABI_HEADERS	:= include/uapi/linux/iommufd.h include/uapi/linux/vfio.h \
 
 ifeq ($(ARCH),x86_64)
 FRAGS		:= configs/x86_64.config
+else ifeq ($(ARCH),arm64)
+FRAGS		:= configs/arm64.config
 else
-$(error ARCH=$(ARCH) is not supported yet: only x86_64)
+$(error ARCH=$(ARCH) is not supported: x86_64 or arm64)
 endif
+# What make build-arm64 also compiles with W=1, warning-free: what the
+# series touches that an arm64 kernel builds (SMMUv3 SVA, the SVA bind API
+# and its callers, the IOASID core and the misc cgroup)
+ARM64_W1_OBJS	:= drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.o \
+		   drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.o \
+		   drivers/iommu/iommu.o drivers/iommu/iommu-sva-lib.o \
+		   drivers/iommu/io-pgfault.o drivers/iommu/ioasid.o \
+		   drivers/iommu/ioasid_user.o drivers/iommu/ioasid_kunit.o \
+		   drivers/misc/uacce/uacce.o kernel/cgroup/misc.o
 ifeq ($(FLAVOR),debug)
 FRAGS		+= configs/debug.config
 endif
@@ -47,7 +58,7 @@ export CCACHE_NOHASHDIR	:= 1
 
 .PHONY: all setup prepare abi kernel initramfs run check check-debug series demo-tools \
 	series-check lint clean distclean help upstream-selftests check-upstream \
-	bench-tools bench
+	bench-tools bench build-arm64
 
 all: kernel
 
@@ -78,6 +89,13 @@ abi: prepare
 
 kernel: prepare
 	@harness/build.sh $(SRC) $(OBJ) $(OUT)/kselftest $(FRAGS)
+
+# The arm64 kernel (SMMUv3 with SVA, on QEMU's virt machine), built with
+# Debian's cross compiler, and the objects of ARM64_W1_OBJS with W=1
+build-arm64: prepare
+	@KARCH=arm64 W1_OBJS="$(ARM64_W1_OBJS)" harness/build.sh $(SRC) \
+		$(B)/obj-arm64-$(FLAVOR) $(B)/out-arm64-$(FLAVOR)/kselftest \
+		configs/arm64.config
 
 initramfs: kernel
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs.cpio

@@ -50,7 +50,11 @@ TARBALL = f'/usr/src/{PKG}.tar.xz'
 # Warnings are silenced: only whether a probe compiles matters.
 CC = ['gcc', '-std=gnu11', '-w', '-D__user=']
 # The user-space ABIs the probes are built for: the name and gcc's flags.
-X86_64, I386 = ('x86-64', []), ('i386', ['-m32'])
+# The x86 <asm/*.h> serve both; Debian's gcc-multilib links them into
+# /usr/include for -m32, but conflicts with the arm64 cross compiler (make
+# build-arm64), so they are looked for last in their multiarch directory.
+X86_64, I386 = ('x86-64', []), ('i386', ['-m32', '-idirafter',
+                                        '/usr/include/x86_64-linux-gnu'])
 
 # The probe prints "key<TAB>value" lines.  N: an integer of either sign,
 # exactly; H: an ioctl number in hex; S: a string.
@@ -386,7 +390,7 @@ def lay_out(d, root, rel):
 
 
 def i386():
-    """Whether gcc can build and run a 32-bit program (gcc-multilib)."""
+    """Whether gcc can build and run a 32-bit program (gcc-12-multilib)."""
     with tempfile.TemporaryDirectory() as tmp:
         src, exe = os.path.join(tmp, 't.c'), os.path.join(tmp, 't')
         with open(src, 'w') as f:
@@ -419,7 +423,7 @@ def main():
     if i386():
         abis.append(I386)
     else:
-        print('abi: gcc -m32 cannot build and run a program (gcc-multilib '
+        print('abi: gcc -m32 cannot build and run a program (gcc-12-multilib '
               'is missing?): i386 layouts not checked', file=sys.stderr)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:

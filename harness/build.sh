@@ -6,6 +6,10 @@
 # rebuild, and the .config is regenerated only when a fragment changed.
 #
 # usage: build.sh SRC OBJ INSTALL FRAGMENT...
+#
+# KARCH=arm64 builds an arm64 kernel (Image) with Debian's cross compiler,
+# from allnoconfig and the fragments, without the selftests; W1_OBJS then
+# names objects rebuilt with W=1, where any warning fails the build.
 set -euo pipefail
 
 src=$(realpath "$1")
@@ -20,15 +24,27 @@ obj=$(realpath "$obj")
 
 export KBUILD_BUILD_TIMESTAMP="2023-01-01"
 export KBUILD_BUILD_USER=iommufd61 KBUILD_BUILD_HOST=qemu
-kmake=(make -s -C "$src" O="$obj" ARCH=x86_64 -j"$jobs" CC="ccache gcc")
+karch=${KARCH:-x86_64}
+case "$karch" in
+x86_64)	kmake=(make -s -C "$src" O="$obj" ARCH=x86_64 -j"$jobs" CC="ccache gcc")
+	baseconfig=x86_64_defconfig image=bzImage ;;
+arm64)	cross=aarch64-linux-gnu-
+	command -v ${cross}gcc >/dev/null || {
+		echo "build: ${cross}gcc not found (make setup installs it)" >&2
+		exit 1; }
+	kmake=(make -s -C "$src" O="$obj" ARCH=arm64 -j"$jobs"
+	       CROSS_COMPILE=$cross CC="ccache ${cross}gcc")
+	baseconfig=allnoconfig image=Image ;;
+*)	echo "build: KARCH=$karch is not supported" >&2; exit 1 ;;
+esac
 
 # Reconfigure when a fragment or any Kconfig file changed: a patch that
 # adds options must get the fragments' values for them, not defaults.
 sum=$( (cat "${frags[@]}"; cd "$src" && find . -name 'Kconfig*' -type f |
 	LC_ALL=C sort | xargs cat) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum" ]; then
-	echo "build: configuring $obj from x86_64_defconfig + ${frags[*]##*/}"
-	"${kmake[@]}" x86_64_defconfig >/dev/null
+	echo "build: configuring $obj from $baseconfig + ${frags[*]##*/}"
+	"${kmake[@]}" $baseconfig >/dev/null
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
 		"${frags[@]}" >/dev/null
 	"${kmake[@]}" olddefconfig >/dev/null
@@ -52,7 +68,20 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum"
 fi
 
 echo "build: kernel ($obj)"
-"${kmake[@]}" bzImage headers
+"${kmake[@]}" $image headers
+
+if [ -n "${W1_OBJS:-}" ]; then
+	echo "build: W=1 over ${W1_OBJS}"
+	# Rebuilt with W=1 (other flags: other command lines), then put back.
+	log=$(mktemp)
+	"${kmake[@]}" W=1 $W1_OBJS 2>&1 | tee "$log" >&2
+	warned=$(grep -c 'warning:' "$log" || true)
+	rm -f "$log"
+	"${kmake[@]}" $W1_OBJS
+	[ "$warned" -eq 0 ] || {
+		echo "build: $warned W=1 warning(s) in $W1_OBJS" >&2; exit 1; }
+fi
+[ "$karch" = x86_64 ] || exit 0
 
 echo "build: selftests"
 rm -rf "$inst"

@@ -6,8 +6,12 @@
 set -euo pipefail
 
 pkgs=(build-essential flex bison bc cpio rsync kmod xz-utils python3 perl
-      libelf-dev libssl-dev ccache sparse busybox-static gcc-multilib
-      linux-source-6.1 linux-source-6.12)
+      libelf-dev libssl-dev ccache sparse busybox-static
+      linux-source-6.1 linux-source-6.12
+      # i386 probes of make abi; not gcc-multilib, which conflicts with...
+      gcc-12-multilib libc6-dev-i386
+      # ...the arm64 cross compiler of make build-arm64
+      gcc-aarch64-linux-gnu)
 qemu_min=10
 
 missing=()
