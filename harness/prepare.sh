@@ -31,6 +31,8 @@ series="$repo/patches/series"
 if [ -f "$series" ]; then
 	while read -r p _; do
 		case "$p" in ''|'#'*) continue ;; esac
+		# A patch that only adds files of the repository has no diff.
+		grep -q '^+++ ' "$repo/patches/$p" || continue
 		# GNU patch writes each result to a new file and renames it
 		# over the old name, so the hard-linked base stays pristine.
 		if ! patch -d "$stage" -p1 -F0 -s -N --no-backup-if-mismatch \

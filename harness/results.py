@@ -13,9 +13,10 @@ Mode 'upstream' (upstream's iommufd selftests, which the guest's init
 frames as the kselftest runner frames a collection) counts that TAP and
 not KUnit's: the built-in suites belong to mode 'check'.
 
-Mode 'bench' counts no tests: it prints the benchmark's output and counts
-one pass if the benchmark ran to its end ('bench: done') and the machine
-finished, else one failure; kernel reports fail it as in every mode.
+Mode 'bench' counts no tests: it prints the benchmarks' output and counts,
+for each benchmark program, one pass if it ran to its end ('bench: done')
+and the machine finished, else one failure; kernel reports fail it as in
+every mode.
 """
 import argparse
 import contextlib
@@ -33,13 +34,16 @@ KERNEL_REPORTS = re.compile(
 
 # make run's demos: each ends with "harness: demo NAME exit=N".
 DEMO_EXIT = re.compile(r'^harness: demo (\S+) exit=(\d+)')
-DEMOS = (('type1', 'edu DMA through a VFIO type1 container (group path)'),
-         ('cdev', 'edu DMA through /dev/vfio/devices/vfioX on iommufd, '
-                  'a program built with upstream 6.12 headers only'))
+# The demos the guest says it runs ("harness: demos NAME...")
+DEMO_LIST = re.compile(r'^harness: demos (.*)')
+DEMOS = {'type1': 'edu DMA through a VFIO type1 container (group path)',
+         'cdev': 'edu DMA through /dev/vfio/devices/vfioX on iommufd, '
+                 'a program built with upstream 6.12 headers only',
+         'pasid': 'PASIDs from /dev/ioasid in a cgroup limited to three'}
 
 # The benchmark's last line when it ran to its end.
 BENCH_DONE = 'bench: done'
-BENCH_EXIT = re.compile(r'^harness: bench exit=(\d+)')
+BENCH_EXIT = re.compile(r'^harness: bench (\S+) exit=(\d+)')
 
 TOP = re.compile(r'^(not ok|ok) (\d+) selftests: (\S+): (\S+)(.*)$')
 # A case's result; 6.1's kselftest harness leaves the name out of a skip
@@ -189,7 +193,10 @@ def main():
     else:
         demos = {m.group(1): int(m.group(2))
                  for m in map(DEMO_EXIT.match, results) if m}
-        for name, what in DEMOS:
+        listed = [m.group(1).split() for m in map(DEMO_LIST.match, results)
+                  if m]
+        for name in (listed[-1] if listed else DEMOS):
+            what = DEMOS.get(name, name)
             rc = demos.get(name)
             tally.add('pass' if rc == 0 else 'fail', f'demo: {what}',
                       'did not run' if rc is None else
@@ -207,13 +214,24 @@ def main():
         machine.append(f'QEMU exited with {args.qemu_rc}')
 
     if args.mode == 'bench':
-        why = []
-        if not any(l.rstrip('\r\n') == BENCH_DONE for l in results):
-            exits = [m.group(1) for m in map(BENCH_EXIT.match, results) if m]
-            why.append(f'it did not reach "{BENCH_DONE}"' +
-                       (f', exit {exits[-1]}' if exits else ''))
-        why += machine
-        tally.add('fail' if why else 'pass', 'bench: iommufd_bench', '; '.join(why))
+        # One verdict per benchmark program: its output, up to the line
+        # with its exit status, must hold "bench: done".
+        done, ran = False, False
+        for line in results:
+            if line.rstrip('\r\n') == BENCH_DONE:
+                done = True
+            m = BENCH_EXIT.match(line)
+            if not m:
+                continue
+            ran = True
+            why = [] if done else [f'it did not reach "{BENCH_DONE}", '
+                                   f'exit {m.group(2)}']
+            tally.add('fail' if why + machine else 'pass',
+                      f'bench: {m.group(1)}', '; '.join(why + machine))
+            done = False
+        if not ran:
+            tally.add('fail', 'bench', '; '.join(
+                ['no benchmark ran to its exit'] + machine))
     else:
         for why in machine:
             tally.add('fail', 'machine', why)
