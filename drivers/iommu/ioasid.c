@@ -177,7 +177,7 @@ struct ioasid_set *ioasid_set_alloc(void *token, ioasid_t quota,
 	if (flags & ~IOASID_SET_CHARGE_OWNER)
 		return ERR_PTR(-EINVAL);
 
-	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 	if (!set)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&set->users, 1);
@@ -240,23 +240,43 @@ static void ioasid_park(struct ioasid_data *data)
 	ioasid_unref(data);
 }
 
+/* IDs a set's free parks per hold of ioasid_lock */
+#define IOASID_FREE_BATCH	256
+
 /**
  * ioasid_set_free() - free a set and every ID it holds
  * @set: the set, from ioasid_set_alloc()
  *
  * Each ID of the set is freed as by ioasid_free(): IDs that others still
  * reference stay parked until their last ioasid_put().  The set can no
- * longer allocate; its memory goes with its last ID.
+ * longer allocate; its memory goes with its last ID.  A set may hold up
+ * to the capacity: the lock is let go between batches.
+ *
+ * Context: may sleep.
  */
 void ioasid_set_free(struct ioasid_set *set)
 {
-	struct ioasid_data *data, *next;
+	struct ioasid_data *data;
+	bool more = true;
+	int n;
 
 	spin_lock(&ioasid_lock);
 	set->dead = true;
-	list_for_each_entry_safe(data, next, &set->ids, set_node)
-		ioasid_park(data);
 	spin_unlock(&ioasid_lock);
+	while (more) {
+		cond_resched();
+		spin_lock(&ioasid_lock);
+		for (n = 0; n < IOASID_FREE_BATCH; n++) {
+			data = list_first_entry_or_null(&set->ids,
+							struct ioasid_data,
+							set_node);
+			if (!data)
+				break;
+			ioasid_park(data);
+		}
+		more = n == IOASID_FREE_BATCH;
+		spin_unlock(&ioasid_lock);
+	}
 	ioasid_set_put(set);
 }
 EXPORT_SYMBOL_GPL(ioasid_set_free);
@@ -324,8 +344,12 @@ void ioasid_set_for_each(struct ioasid_set *set,
 }
 EXPORT_SYMBOL_GPL(ioasid_set_for_each);
 
-/* A number in [min, max] for @data, or a negative errno.  Under ioasid_lock. */
-static int ioasid_number(struct ioasid_data *data, ioasid_t min, ioasid_t max)
+/*
+ * Reserve a number in [min, max] for @data: its slot is taken, but lookups
+ * do not see it until ioasid_publish().  Under ioasid_lock.
+ */
+static int ioasid_reserve_number(struct ioasid_data *data, ioasid_t min,
+				 ioasid_t max)
 {
 	struct ioasid_allocator_ops *ops;
 	ioasid_t id;
@@ -335,7 +359,7 @@ static int ioasid_number(struct ioasid_data *data, ioasid_t min, ioasid_t max)
 	ops = list_first_entry_or_null(&ioasid_allocators,
 				       struct ioasid_allocator_ops, list);
 	if (!ops) {
-		ret = xa_alloc(&ioasid_xa, &xid, data, XA_LIMIT(min, max),
+		ret = xa_alloc(&ioasid_xa, &xid, NULL, XA_LIMIT(min, max),
 			       GFP_ATOMIC);
 		if (ret)
 			return ret == -EBUSY ? -ENOSPC : ret;
@@ -346,17 +370,32 @@ static int ioasid_number(struct ioasid_data *data, ioasid_t min, ioasid_t max)
 	id = ops->alloc(min, max, ops->pdata);
 	if (!pasid_valid(id))
 		return -ENOSPC;
-	if (WARN_ON(id < min || id > max)) {
+	/* A paravirtual allocator may ignore the range; its host decides */
+	if (id < min || id > max) {
+		pr_warn_ratelimited("allocator gave %u out of [%u, %u]\n", id,
+				    min, max);
 		ops->free(id, ops->pdata);
 		return -ENOSPC;
 	}
-	ret = xa_insert(&ioasid_xa, id, data, GFP_ATOMIC);
+	ret = xa_insert(&ioasid_xa, id, NULL, GFP_ATOMIC);
 	if (ret) {
 		ops->free(id, ops->pdata);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
 	data->id = id;
 	return 0;
+}
+
+/* Give back a number that was reserved and never published. */
+static void ioasid_unreserve_number(ioasid_t id)
+{
+	struct ioasid_allocator_ops *ops;
+
+	xa_release(&ioasid_xa, id);
+	ops = list_first_entry_or_null(&ioasid_allocators,
+				       struct ioasid_allocator_ops, list);
+	if (ops)
+		ops->free(id, ops->pdata);
 }
 
 /**
@@ -367,74 +406,90 @@ static int ioasid_number(struct ioasid_data *data, ioasid_t min, ioasid_t max)
  * @private: the data ioasid_find() returns for it, or NULL
  * @id: the new ID, on success
  *
- * The ID is charged to the "ioasids" misc cgroup resource of the set's owner
- * (IOASID_SET_CHARGE_OWNER) or of the calling task, before anything else;
- * the same cgroup is uncharged when the ID is given back.  The caller holds
- * the allocation's reference, which ioasid_free() drops.
+ * The set's quota and a free number in the range are taken first; then the
+ * ID is charged to the "ioasids" misc cgroup resource of the set's owner
+ * (IOASID_SET_CHARGE_OWNER) or of the calling task, and only then becomes
+ * visible.  So a refused allocation charges nothing, and a misc cgroup limit
+ * is counted in misc.events only for an allocation it alone refused.  The
+ * same cgroup is uncharged when the ID is given back.  The caller holds the
+ * allocation's reference, which ioasid_free() drops.
  *
  * Context: may sleep.
  * Return: 0, -EINVAL (a freed set, @min > @max or beyond the capacity),
- * -EBUSY (a misc cgroup limit; counted in misc.events), -EDQUOT (the set's
- * quota), -ENOSPC (no free ID in the range) or -ENOMEM.
+ * -EDQUOT (the set's quota), -ENOSPC (no free ID in the range), -EBUSY (a
+ * misc cgroup limit) or -ENOMEM.
  */
 int ioasid_alloc_id(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		    void *private, ioasid_t *id)
 {
 	struct ioasid_data *data;
 	struct misc_cg *cg;
-	ioasid_t cap;
 	int ret;
 
 	might_sleep();
-	cap = ioasid_capacity();
-	if (max >= cap)
-		max = cap - 1;
 	if (!set || min > max)
 		return -EINVAL;
 
-	cg = ioasid_charge_target(set);
-	ret = ioasid_charge(cg);
-	if (ret)
-		goto out_put_cg;
-
-	data = kzalloc(sizeof(*data), GFP_KERNEL);
-	if (!data) {
-		ret = -ENOMEM;
-		goto out_uncharge;
-	}
+	data = kzalloc(sizeof(*data), GFP_KERNEL_ACCOUNT);
+	if (!data)
+		return -ENOMEM;
 	data->spid = INVALID_IOASID;
 	data->refs = 1;
 	data->set = set;
-	data->charged = cg;
 	INIT_LIST_HEAD(&data->set_node);
 	RCU_INIT_POINTER(data->private, private);
 
 	spin_lock(&ioasid_lock);
-	if (set->dead) {
+	/* The capacity may not change once an ID is out: read it here */
+	if (max >= ioasid_cap)
+		max = ioasid_cap - 1;
+	if (set->dead || min > max)
 		ret = -EINVAL;
-		goto out_unlock;
-	}
-	if (set->count >= set->quota) {
+	else if (set->count >= set->quota)
 		ret = -EDQUOT;
-		goto out_unlock;
+	else
+		ret = ioasid_reserve_number(data, min, max);
+	if (!ret) {
+		/* The set lives as long as the ID, reserved or not */
+		set->count++;
+		refcount_inc(&set->users);
 	}
-	ret = ioasid_number(data, min, max);
+	spin_unlock(&ioasid_lock);
 	if (ret)
-		goto out_unlock;
-	refcount_inc(&set->users);
-	set->count++;
+		goto out_free;
+
+	cg = ioasid_charge_target(set);
+	ret = ioasid_charge(cg);
+	if (ret) {
+		put_misc_cg(cg);
+		cg = NULL;
+	}
+	data->charged = cg;
+
+	spin_lock(&ioasid_lock);
+	/* The set may have been freed meanwhile: the ID was not on its list */
+	if (!ret && set->dead)
+		ret = -EINVAL;
+	if (ret) {
+		ioasid_unreserve_number(data->id);
+		set->count--;
+		spin_unlock(&ioasid_lock);
+		if (cg) {
+			ioasid_uncharge(cg);
+			put_misc_cg(cg);
+		}
+		ioasid_set_put(set);
+		goto out_free;
+	}
+	/* Replaces the reserved entry: nothing to allocate */
+	xa_store(&ioasid_xa, data->id, data, GFP_ATOMIC);
 	list_add_tail(&data->set_node, &set->ids);
 	*id = data->id;
 	spin_unlock(&ioasid_lock);
 	return 0;
 
-out_unlock:
-	spin_unlock(&ioasid_lock);
+out_free:
 	kfree(data);
-out_uncharge:
-	ioasid_uncharge(cg);
-out_put_cg:
-	put_misc_cg(cg);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_id);
@@ -488,6 +543,8 @@ static struct ioasid_data *ioasid_lookup(struct ioasid_set *set,
  * until the last ioasid_put(): no new reference, no reuse, and its quota and
  * charge stay taken.
  *
+ * Context: process context, also with preemption disabled: mm_pasid_drop()
+ * calls it from __mmdrop().  Not from interrupts.  Nothing here sleeps.
  * Return: 0, -ENOENT (not allocated, or freed already) or -EACCES (another
  * set's).
  */
@@ -512,8 +569,9 @@ EXPORT_SYMBOL_GPL(ioasid_free);
  * @set: the set it must belong to, or NULL for any
  * @ioasid: the ID
  *
- * Return: 0, -ENOENT (not allocated), -EACCES (another set's) or -EBUSY
- * (parked: freed, waiting for its last user).
+ * Return: 0, -ENOENT (not allocated), -EACCES (another set's), -EBUSY
+ * (parked: freed, waiting for its last user) or -EOVERFLOW (UINT_MAX
+ * references).
  */
 int ioasid_get(struct ioasid_set *set, ioasid_t ioasid)
 {
@@ -524,6 +582,8 @@ int ioasid_get(struct ioasid_set *set, ioasid_t ioasid)
 	data = ioasid_lookup(set, ioasid, &ret);
 	if (data && data->parked)
 		ret = -EBUSY;
+	else if (data && data->refs == UINT_MAX)
+		ret = -EOVERFLOW;
 	else if (data)
 		data->refs++;
 	spin_unlock(&ioasid_lock);
@@ -559,26 +619,6 @@ bool ioasid_put(struct ioasid_set *set, ioasid_t ioasid)
 EXPORT_SYMBOL_GPL(ioasid_put);
 
 /**
- * ioasid_find_set() - the set of an IOASID
- * @ioasid: the ID
- *
- * Return: the set, or ERR_PTR(-ENOENT).  The set stays valid only as long as
- * the caller holds a reference on the ID.
- */
-struct ioasid_set *ioasid_find_set(ioasid_t ioasid)
-{
-	struct ioasid_data *data;
-	struct ioasid_set *set;
-
-	rcu_read_lock();
-	data = xa_load(&ioasid_xa, ioasid);
-	set = data ? data->set : ERR_PTR(-ENOENT);
-	rcu_read_unlock();
-	return set;
-}
-EXPORT_SYMBOL_GPL(ioasid_find_set);
-
-/**
  * ioasid_find() - the private data of an IOASID
  * @set: the set it must belong to, or NULL for any
  * @ioasid: the ID
@@ -612,21 +652,26 @@ EXPORT_SYMBOL_GPL(ioasid_find);
 
 /**
  * ioasid_attach_data() - set the private data of an IOASID
+ * @set: the set it must belong to
  * @ioasid: the ID
  * @data: what ioasid_find() returns from now on
  *
  * Context: any; does not wait for readers.
- * Return: 0, -ENOENT (not allocated) or -EBUSY (data attached already).
+ * Return: 0, -ENOENT (not allocated), -EACCES (another set's) or -EBUSY
+ * (data attached already).
  */
-int ioasid_attach_data(ioasid_t ioasid, void *data)
+int ioasid_attach_data(struct ioasid_set *set, ioasid_t ioasid, void *data)
 {
 	struct ioasid_data *idata;
 	int ret = 0;
 
+	if (!set)
+		return -EINVAL;
+
 	spin_lock(&ioasid_lock);
-	idata = xa_load(&ioasid_xa, ioasid);
+	idata = ioasid_lookup(set, ioasid, &ret);
 	if (!idata)
-		ret = -ENOENT;
+		;
 	else if (rcu_access_pointer(idata->private))
 		ret = -EBUSY;
 	else
@@ -638,25 +683,31 @@ EXPORT_SYMBOL_GPL(ioasid_attach_data);
 
 /**
  * ioasid_detach_data() - clear the private data of an IOASID
+ * @set: the set it must belong to
  * @ioasid: the ID
  *
  * Waits until no ioasid_find() can still return the old data, which the
  * caller may then free.
  *
  * Context: may sleep; not under a spinlock.
+ * Return: 0, -ENOENT (not allocated) or -EACCES (another set's).
  */
-void ioasid_detach_data(ioasid_t ioasid)
+int ioasid_detach_data(struct ioasid_set *set, ioasid_t ioasid)
 {
 	struct ioasid_data *idata;
+	int ret = 0;
+
+	if (!set)
+		return -EINVAL;
 
 	spin_lock(&ioasid_lock);
-	idata = xa_load(&ioasid_xa, ioasid);
+	idata = ioasid_lookup(set, ioasid, &ret);
 	if (idata)
 		RCU_INIT_POINTER(idata->private, NULL);
 	spin_unlock(&ioasid_lock);
-	if (!idata)
-		pr_warn("no IOASID %u to detach data from\n", ioasid);
-	synchronize_rcu();
+	if (idata)
+		synchronize_rcu();
+	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_detach_data);
 
@@ -736,8 +787,8 @@ EXPORT_SYMBOL_GPL(ioasid_detach_spid);
  * @spid: the set-private ID
  * @get: take a reference on the ID found, to drop with ioasid_put()
  *
- * Return: the ID, or INVALID_IOASID if none in @set has @spid.  A parked ID
- * has no set-private ID.
+ * Return: the ID, or INVALID_IOASID if none in @set has @spid (or, with
+ * @get, it has UINT_MAX references).  A parked ID has no set-private ID.
  */
 ioasid_t ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, bool get)
 {
@@ -749,7 +800,7 @@ ioasid_t ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, bool get)
 
 	spin_lock(&ioasid_lock);
 	data = xa_load(&set->spids, spid);
-	if (data) {
+	if (data && !(get && data->refs == UINT_MAX)) {
 		id = data->id;
 		if (get)
 			data->refs++;
@@ -826,14 +877,7 @@ static int __init ioasid_init(void)
 	ioasid_charge_set_capacity(ioasid_capacity());
 	return 0;
 }
-
-static void __exit ioasid_exit(void)
-{
-	ioasid_charge_set_capacity(0);
-}
-
 subsys_initcall(ioasid_init);
-module_exit(ioasid_exit);
 
 MODULE_DESCRIPTION("IOASID (PASID) allocator with capacity, sets and charges");
 MODULE_LICENSE("GPL");

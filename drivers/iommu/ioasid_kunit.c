@@ -8,7 +8,10 @@
  *
  * IDs are system-wide, so the tests allocate at the top of the ID space,
  * away from the kernel's own users, and give back everything they take.
+ * They run built in, at boot, before user space: the charges they count
+ * are the root cgroup's, which nothing else moves then.
  */
+#include <kunit/resource.h>
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/completion.h>
@@ -149,12 +152,10 @@ static void ioasid_test_parking(struct kunit *test)
 			-ENOSPC);
 	/* Its users still find what they attached */
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(set, id, NULL), (void *)&cookie);
-	KUNIT_EXPECT_PTR_EQ(test, ioasid_find_set(id), set);
 
 	/* The last put gives it back */
 	KUNIT_EXPECT_TRUE(test, ioasid_put(set, id));
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(set, id, NULL), ERR_PTR(-ENOENT));
-	KUNIT_EXPECT_PTR_EQ(test, ioasid_find_set(id), ERR_PTR(-ENOENT));
 	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), -ENOENT);
 	KUNIT_EXPECT_FALSE(test, ioasid_put(set, id));
 	KUNIT_EXPECT_EQ(test, alloc_ok(test, set, lo, lo), lo);
@@ -175,7 +176,8 @@ static void ioasid_test_ownership(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, ioasid_put(b, id));
 	KUNIT_EXPECT_EQ(test, ioasid_free(b, id), -EACCES);
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(b, id, NULL), ERR_PTR(-EACCES));
-	KUNIT_EXPECT_PTR_EQ(test, ioasid_find_set(id), a);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_data(b, id, &id), -EACCES);
+	KUNIT_EXPECT_EQ(test, ioasid_detach_data(b, id), -EACCES);
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_set_token(a), (void *)test);
 	/* Still allocated in its own set */
 	KUNIT_EXPECT_EQ(test, ioasid_set_count(a), 1U);
@@ -197,16 +199,18 @@ static void ioasid_test_private_data(struct kunit *test)
 	int one, two;
 
 	KUNIT_EXPECT_NULL(test, ioasid_find(set, id, NULL));
-	KUNIT_EXPECT_EQ(test, ioasid_attach_data(id, &one), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_data(id, &two), -EBUSY);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_data(NULL, id, &one), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_data(set, id, &one), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_data(set, id, &two), -EBUSY);
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(set, id, NULL), (void *)&one);
 	KUNIT_EXPECT_NULL(test, ioasid_find(set, id, getter_refuses));
-	ioasid_detach_data(id);
+	KUNIT_EXPECT_EQ(test, ioasid_detach_data(set, id), 0);
 	KUNIT_EXPECT_NULL(test, ioasid_find(set, id, NULL));
-	KUNIT_EXPECT_EQ(test, ioasid_attach_data(id, &two), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_data(set, id, &two), 0);
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(NULL, id, NULL), (void *)&two);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_data(id, &one), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_data(set, id, &one), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_detach_data(set, id), -ENOENT);
 	ioasid_set_free(set);
 }
 
@@ -312,20 +316,30 @@ static void ioasid_test_set_free(struct kunit *test)
 
 static void ioasid_test_charge(struct kunit *test)
 {
-	struct ioasid_set *set = new_set(test, 0);
 	unsigned long before = charged();
-	ioasid_t a, b;
+	struct ioasid_set *set, *one;
+	ioasid_t a, b, id;
 
 	if (!IS_ENABLED(CONFIG_CGROUP_MISC))
 		kunit_skip(test, "no misc cgroup controller");
 
+	set = new_set(test, 0);
+	one = new_set(test, 1);
 	a = alloc_ok(test, set, top(), top() + 15);
 	b = alloc_ok(test, set, top(), top() + 15);
 	KUNIT_EXPECT_EQ(test, charged(), before + 2);
-	/* Refused allocations charge nothing */
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, top() + 40, top() + 39, NULL),
-			INVALID_IOASID);
+	/* Refused allocations charge nothing, not even for a while */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_id(set, top() + 40, top() + 39, NULL,
+					      &id), -EINVAL);
+	id = alloc_ok(test, one, top() + 20, top() + 20);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_id(one, top() + 21, top() + 21, NULL,
+					      &a), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_id(set, top() + 20, top() + 20, NULL,
+					      &a), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, charged(), before + 3);
+	ioasid_set_free(one);
 	KUNIT_EXPECT_EQ(test, charged(), before + 2);
+	a = top();
 	/* A parked ID stays charged until it is given back */
 	KUNIT_EXPECT_EQ(test, ioasid_get(set, a), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, a), 0);
@@ -343,14 +357,18 @@ struct fake_allocator {
 	unsigned int allocs, frees;
 };
 
+/*
+ * Numbers from the 64 at top(), whatever range is asked for, as a
+ * paravirtual allocator whose host decides may do
+ */
 static ioasid_t fake_alloc(ioasid_t min, ioasid_t max, void *pdata)
 {
 	struct fake_allocator *fa = pdata;
 	ioasid_t id;
 
 	fa->allocs++;
-	for (id = min; id <= max && id - min < BITS_PER_LONG; id++)
-		if (!__test_and_set_bit(id - min, &fa->used))
+	for (id = top(); id < top() + BITS_PER_LONG; id++)
+		if (!__test_and_set_bit(id - top(), &fa->used))
 			return id;
 	return INVALID_IOASID;
 }
@@ -360,65 +378,99 @@ static void fake_free(ioasid_t id, void *pdata)
 	struct fake_allocator *fa = pdata;
 
 	fa->frees++;
-	__clear_bit(id - top(), &fa->used);
+	if (id >= top() && id < top() + BITS_PER_LONG)
+		__clear_bit(id - top(), &fa->used);
+}
+
+/* A KUnit resource that unregisters the allocator when the test ends */
+static int fake_registered(struct kunit_resource *res, void *ops)
+{
+	res->data = ops;
+	return 0;
+}
+
+static void fake_unregister(struct kunit_resource *res)
+{
+	ioasid_unregister_allocator(res->data);
 }
 
 static void ioasid_test_custom_allocator(struct kunit *test)
 {
-	struct fake_allocator fa = {
-		.ops = { .alloc = fake_alloc, .free = fake_free },
-	};
+	struct fake_allocator *fa = kunit_kzalloc(test, sizeof(*fa),
+						  GFP_KERNEL);
 	struct fake_allocator other = {
 		.ops = { .alloc = fake_alloc, .free = NULL },
 	};
 	struct ioasid_set *set = new_set(test, 0);
-	ioasid_t held, id;
+	ioasid_t held, id, id2;
 	int ret;
 
-	fa.ops.pdata = &fa;
+	KUNIT_ASSERT_NOT_NULL(test, fa);
+	fa->ops.alloc = fake_alloc;
+	fa->ops.free = fake_free;
+	fa->ops.pdata = fa;
 	/* Not while IDs are out */
 	held = alloc_ok(test, set, top(), top() + 15);
-	KUNIT_EXPECT_EQ(test, ioasid_register_allocator(&fa.ops), -EAGAIN);
+	ret = ioasid_register_allocator(&fa->ops);
+	/* -EBUSY: another allocator is in use already */
+	KUNIT_EXPECT_TRUE(test, ret == -EAGAIN || ret == -EBUSY);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, held), 0);
 
-	ret = ioasid_register_allocator(&fa.ops);
-	if (ret == -EAGAIN) {
+	ret = ioasid_register_allocator(&fa->ops);
+	if (ret == -EAGAIN || ret == -EBUSY) {
 		ioasid_set_free(set);
-		kunit_skip(test, "other users hold IDs");
+		kunit_skip(test, "IDs are out, or an allocator is in use: %d",
+			   ret);
 	}
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_EXPECT_EQ(test, ioasid_register_allocator(&fa.ops), -EEXIST);
+	/* Unregistered however the test ends */
+	if (!kunit_alloc_resource(test, fake_registered, fake_unregister,
+				  GFP_KERNEL, &fa->ops)) {
+		ioasid_unregister_allocator(&fa->ops);
+		KUNIT_FAIL(test, "no memory for a KUnit resource");
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, ioasid_register_allocator(&fa->ops), -EEXIST);
 	KUNIT_EXPECT_EQ(test, ioasid_register_allocator(&other.ops), -EBUSY);
 
-	id = alloc_ok(test, set, top(), top() + 15);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_id(set, top(), top() + 15, NULL,
+					      &id), 0);
 	KUNIT_EXPECT_EQ(test, id, top());
-	KUNIT_EXPECT_EQ(test, fa.allocs, 1U);
-	KUNIT_EXPECT_EQ(test, alloc_ok(test, set, top(), top() + 15), top() + 1);
+	KUNIT_EXPECT_EQ(test, fa->allocs, 1U);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_id(set, top(), top() + 15, NULL,
+					      &id2), 0);
+	KUNIT_EXPECT_EQ(test, id2, top() + 1);
+	/* A number out of the range asked for is given back and refused */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_id(set, 1, 2, NULL, &held), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, fa->allocs, 3U);
+	KUNIT_EXPECT_EQ(test, fa->frees, 1U);
 	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
 	/* Parked: the allocator keeps its number */
-	KUNIT_EXPECT_EQ(test, fa.frees, 0U);
+	KUNIT_EXPECT_EQ(test, fa->frees, 1U);
 	KUNIT_EXPECT_TRUE(test, ioasid_put(set, id));
-	KUNIT_EXPECT_EQ(test, fa.frees, 1U);
+	KUNIT_EXPECT_EQ(test, fa->frees, 2U);
 	ioasid_set_free(set);
-	KUNIT_EXPECT_EQ(test, fa.frees, 2U);
-	KUNIT_EXPECT_EQ(test, fa.used, 0UL);
-	ioasid_unregister_allocator(&fa.ops);
+	KUNIT_EXPECT_EQ(test, fa->frees, 3U);
+	KUNIT_EXPECT_EQ(test, fa->used, 0UL);
 }
 
 #define RACERS		4
 #define RACE_ROUNDS	3000
+/* Fewer IDs than racers: the quota and the range refuse all the time */
+#define RACE_QUOTA	2
+#define RACE_IDS	3
 
 struct race {
-	struct kunit *test;
 	struct ioasid_set *set;
 	struct completion go;
 	atomic_t running;
 	struct completion done;
-	DECLARE_BITMAP(owned, 64);
+	DECLARE_BITMAP(owned, RACE_IDS);
 	spinlock_t lock;	/* guards @owned */
 	atomic_t errors;
 	atomic_t allocated;
+	atomic_t refused;
 };
 
 static int racer(void *arg)
@@ -429,28 +481,30 @@ static int racer(void *arg)
 
 	wait_for_completion(&r->go);
 	for (i = 0; i < RACE_ROUNDS; i++) {
-		ret = ioasid_alloc_id(r->set, top(), top() + 31, NULL, &id);
+		ret = ioasid_alloc_id(r->set, top(), top() + RACE_IDS - 1, NULL,
+				      &id);
 		if (ret) {
-			if (ret != -EDQUOT && ret != -ENOSPC)
+			if (ret == -EDQUOT || ret == -ENOSPC)
+				atomic_inc(&r->refused);
+			else
 				atomic_inc(&r->errors);
 			continue;
 		}
 		atomic_inc(&r->allocated);
 		spin_lock(&r->lock);
 		/* No ID is handed out twice at once */
-		if (id < top() || id > top() + 31 ||
+		if (id < top() || id >= top() + RACE_IDS ||
 		    __test_and_set_bit(id - top(), r->owned))
 			atomic_inc(&r->errors);
 		spin_unlock(&r->lock);
-		if (i & 1) {
-			if (ioasid_get(r->set, id))
-				atomic_inc(&r->errors);
-		}
+		if ((i & 1) && ioasid_get(r->set, id))
+			atomic_inc(&r->errors);
 		spin_lock(&r->lock);
 		__clear_bit(id - top(), r->owned);
 		spin_unlock(&r->lock);
 		if (ioasid_free(r->set, id))
 			atomic_inc(&r->errors);
+		/* The free parked it; this gives it back */
 		if ((i & 1) && !ioasid_put(r->set, id))
 			atomic_inc(&r->errors);
 		if (!(i % 64))
@@ -466,27 +520,66 @@ static void ioasid_test_race(struct kunit *test)
 	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	unsigned long before = charged();
 	struct task_struct *t;
-	int i;
+	int i, started = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->test = test;
-	r->set = new_set(test, 8);
+	r->set = new_set(test, RACE_QUOTA);
 	init_completion(&r->go);
 	init_completion(&r->done);
 	spin_lock_init(&r->lock);
 	atomic_set(&r->running, RACERS);
 	for (i = 0; i < RACERS; i++) {
 		t = kthread_run(racer, r, "ioasid-racer/%d", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		if (IS_ERR(t))
+			break;
+		started++;
 	}
+	/* Those that did not start are done already */
+	for (i = started; i < RACERS; i++)
+		if (atomic_dec_and_test(&r->running))
+			complete(&r->done);
 	complete_all(&r->go);
 	wait_for_completion(&r->done);
 
+	KUNIT_EXPECT_EQ(test, started, RACERS);
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->errors), 0);
-	KUNIT_EXPECT_GT(test, atomic_read(&r->allocated), RACE_ROUNDS);
+	KUNIT_EXPECT_GT(test, atomic_read(&r->allocated), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->allocated) +
+			atomic_read(&r->refused), started * RACE_ROUNDS);
 	KUNIT_EXPECT_EQ(test, ioasid_set_count(r->set), 0U);
 	KUNIT_EXPECT_EQ(test, charged(), before);
 	ioasid_set_free(r->set);
+}
+
+/* Freeing a set of more IDs than one batch, and an ID parked among them */
+static void ioasid_test_free_big_set(struct kunit *test)
+{
+	ioasid_t cap = ioasid_capacity(), lo, kept = INVALID_IOASID, id;
+	unsigned long before = charged();
+	struct ioasid_set *set;
+	int i;
+
+	if (cap < 4096)
+		kunit_skip(test, "%u PASIDs, the test needs 4096", cap);
+	lo = cap - 2048;
+	set = new_set(test, 0);
+	for (i = 0; i < 1000; i++) {
+		id = alloc_ok(test, set, lo, lo + 1023);
+		if (i == 600) {
+			kept = id;
+			KUNIT_EXPECT_EQ(test, ioasid_get(set, kept), 0);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, ioasid_set_count(set), 1000U);
+	ioasid_set_free(set);
+	/* All given back but the referenced one, which is parked */
+	KUNIT_EXPECT_EQ(test, ioasid_get(NULL, kept), -EBUSY);
+	id = kept == lo ? lo + 1 : lo;
+	KUNIT_EXPECT_TRUE(test, IS_ERR(ioasid_find(NULL, id, NULL)));
+	if (IS_ENABLED(CONFIG_CGROUP_MISC))
+		KUNIT_EXPECT_EQ(test, charged(), before + 1);
+	KUNIT_EXPECT_TRUE(test, ioasid_put(NULL, kept));
+	KUNIT_EXPECT_EQ(test, charged(), before);
 }
 
 static struct kunit_case ioasid_test_cases[] = {
@@ -502,6 +595,7 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_charge),
 	KUNIT_CASE(ioasid_test_custom_allocator),
 	KUNIT_CASE(ioasid_test_race),
+	KUNIT_CASE(ioasid_test_free_big_set),
 	{}
 };
 

@@ -9,8 +9,9 @@
 #define __LINUX_IOASID_H
 
 #include <linux/bits.h>
-#include <linux/types.h>
+#include <linux/err.h>
 #include <linux/errno.h>
+#include <linux/types.h>
 #include <linux/list.h>
 
 #define INVALID_IOASID ((ioasid_t)-1)
@@ -68,11 +69,10 @@ ioasid_t ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 int ioasid_free(struct ioasid_set *set, ioasid_t ioasid);
 int ioasid_get(struct ioasid_set *set, ioasid_t ioasid);
 bool ioasid_put(struct ioasid_set *set, ioasid_t ioasid);
-struct ioasid_set *ioasid_find_set(ioasid_t ioasid);
 void *ioasid_find(struct ioasid_set *set, ioasid_t ioasid,
 		  bool (*getter)(void *));
-int ioasid_attach_data(ioasid_t ioasid, void *data);
-void ioasid_detach_data(ioasid_t ioasid);
+int ioasid_attach_data(struct ioasid_set *set, ioasid_t ioasid, void *data);
+int ioasid_detach_data(struct ioasid_set *set, ioasid_t ioasid);
 
 int ioasid_attach_spid(struct ioasid_set *set, ioasid_t ioasid, ioasid_t spid);
 int ioasid_detach_spid(struct ioasid_set *set, ioasid_t ioasid);
@@ -105,6 +105,27 @@ static inline struct ioasid_set *ioasid_set_alloc(void *token, ioasid_t quota,
 
 static inline void ioasid_set_free(struct ioasid_set *set) { }
 
+static inline void *ioasid_set_token(struct ioasid_set *set)
+{
+	return NULL;
+}
+
+static inline ioasid_t ioasid_set_quota(struct ioasid_set *set)
+{
+	return 0;
+}
+
+static inline ioasid_t ioasid_set_count(struct ioasid_set *set)
+{
+	return 0;
+}
+
+static inline void ioasid_set_for_each(struct ioasid_set *set,
+				       void (*fn)(ioasid_t id, void *arg),
+				       void *arg)
+{
+}
+
 static inline int ioasid_alloc_id(struct ioasid_set *set, ioasid_t min,
 				  ioasid_t max, void *private, ioasid_t *id)
 {
@@ -135,15 +156,36 @@ static inline bool ioasid_put(struct ioasid_set *set, ioasid_t ioasid)
 static inline void *ioasid_find(struct ioasid_set *set, ioasid_t ioasid,
 				bool (*getter)(void *))
 {
-	return NULL;
+	return ERR_PTR(-ENOENT);
 }
 
-static inline int ioasid_attach_data(ioasid_t ioasid, void *data)
+static inline int ioasid_attach_data(struct ioasid_set *set, ioasid_t ioasid,
+				     void *data)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline void ioasid_detach_data(ioasid_t ioasid) { }
+static inline int ioasid_detach_data(struct ioasid_set *set, ioasid_t ioasid)
+{
+	return -ENOENT;
+}
+
+static inline int ioasid_attach_spid(struct ioasid_set *set, ioasid_t ioasid,
+				     ioasid_t spid)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int ioasid_detach_spid(struct ioasid_set *set, ioasid_t ioasid)
+{
+	return -ENOENT;
+}
+
+static inline ioasid_t ioasid_find_by_spid(struct ioasid_set *set,
+					   ioasid_t spid, bool get)
+{
+	return INVALID_IOASID;
+}
 
 static inline int ioasid_register_allocator(struct ioasid_allocator_ops *allocator)
 {

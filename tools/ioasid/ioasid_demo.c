@@ -112,8 +112,8 @@ int main(int argc, char **argv)
 	}
 	current = misc_value(dir, "misc.current", "ioasids");
 	events = misc_value(dir, "misc.events", "ioasids.max");
-	printf("with the file open: misc.current ioasids %ld, misc.events ioasids.max %ld (was %ld)\n",
-	       current, events, events0);
+	printf("with the file open: misc.current ioasids %ld, ", current);
+	printf("misc.events ioasids.max %ld (was %ld)\n", events, events0);
 	close(fd);
 	printf("after close: misc.current ioasids %ld\n",
 	       misc_value(dir, "misc.current", "ioasids"));
@@ -123,8 +123,9 @@ int main(int argc, char **argv)
 	if (got != expected || err != EBUSY || current != expected ||
 	    events != events0 + 1 ||
 	    misc_value(dir, "misc.current", "ioasids") != 0) {
-		printf("ioasid_demo: FAIL: expected %ld PASIDs, EBUSY for the next, one event, nothing charged after close\n",
+		printf("ioasid_demo: FAIL: expected %ld PASIDs, EBUSY for ",
 		       expected);
+		printf("the next, one event, nothing charged after close\n");
 		return 1;
 	}
 	printf("ioasid_demo: PASS\n");
