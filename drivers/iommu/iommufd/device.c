@@ -353,6 +353,9 @@ static int iommufd_device_prepare(struct iommufd_device *idev,
 		if (rc)
 			return rc;
 	}
+	rc = iommufd_hw_pagetable_sw_msi(hwpt, idev->dev);
+	if (rc)
+		return rc;
 	return iopt_table_enforce_dev_resv_regions(&hwpt->ioas->iopt, idev->dev,
 						   idev);
 }
@@ -390,6 +393,13 @@ static int iommufd_device_do_attach(struct iommufd_device *idev,
 		rc = idev->noiommu ? 0 :
 			iommu_attach_group(hwpt->domain, igroup->group);
 		if (rc) {
+			iommufd_device_unprepare(idev, hwpt);
+			goto out_unlock;
+		}
+		/* A domain sized by this first attach can be filled now */
+		rc = iommufd_hw_pagetable_fill(hwpt);
+		if (rc) {
+			iommu_detach_group(hwpt->domain, igroup->group);
 			iommufd_device_unprepare(idev, hwpt);
 			goto out_unlock;
 		}
@@ -440,6 +450,11 @@ static int iommufd_device_do_replace(struct iommufd_device *idev,
 			if (rc)
 				goto out_unprepare;
 		}
+		if (!cur->noiommu) {
+			rc = iommufd_hw_pagetable_sw_msi(hwpt, cur->dev);
+			if (rc)
+				goto out_unprepare;
+		}
 		if (new_ioas && !cur->noiommu) {
 			rc = iopt_table_enforce_dev_resv_regions(&hwpt->ioas->iopt,
 								 cur->dev, cur);
@@ -453,6 +468,13 @@ static int iommufd_device_do_replace(struct iommufd_device *idev,
 		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
 		if (rc)
 			goto out_unprepare;
+		/* A domain sized by this attach can be filled now */
+		rc = iommufd_hw_pagetable_fill(hwpt);
+		if (rc) {
+			WARN_ON(iommu_group_replace_domain(igroup->group,
+							   old->domain));
+			goto out_unprepare;
+		}
 	}
 
 	list_for_each_entry(cur, &igroup->devices, group_item) {

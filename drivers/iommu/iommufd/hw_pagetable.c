@@ -61,9 +61,18 @@ iommufd_hw_pagetable_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			goto out_free_domain;
 	}
 
-	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
-	if (rc)
-		goto out_free_domain;
+	/*
+	 * A driver that sets its page table up at the first attach (6.1's
+	 * SMMUv3: until then the domain has no aperture and no page table)
+	 * can map nothing before: its domain follows the IOAS from that
+	 * attach on, iommufd_hw_pagetable_fill().
+	 */
+	if (hwpt->domain->geometry.aperture_end) {
+		rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
+		if (rc)
+			goto out_free_domain;
+		hwpt->filled = true;
+	}
 	refcount_inc(&ioas->obj.users);
 	hwpt->ioas = ioas;
 	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
@@ -86,9 +95,94 @@ void iommufd_hw_pagetable_destroy(struct iommufd_object *obj)
 		list_del(&hwpt->hwpt_item);
 		mutex_unlock(&hwpt->ioas->mutex);
 	}
-	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
+	if (hwpt->filled)
+		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	iommu_domain_free(hwpt->domain);
 	iommufd_put_object(&hwpt->ioas->obj);
+}
+
+/*
+ * Serialises the MSI cookies and the late fill of HWPTs that groups attach
+ * to at once
+ */
+static DEFINE_MUTEX(iommufd_sw_msi_lock);
+
+/**
+ * iommufd_hw_pagetable_fill() - have a HWPT's domain follow its IOAS
+ * @hwpt: the HWPT, just attached to a group
+ *
+ * For a domain that could not be filled when it was made (its driver sizes
+ * the page table at the first attach): map everything the IOAS has into it
+ * and keep it in step from now on.  Nothing to do for the others.
+ *
+ * Return: 0, or the error of iopt_table_add_domain().
+ */
+int iommufd_hw_pagetable_fill(struct iommufd_hw_pagetable *hwpt)
+{
+	int rc = 0;
+
+	mutex_lock(&iommufd_sw_msi_lock);
+	if (!hwpt->filled) {
+		rc = iopt_table_add_domain(&hwpt->ioas->iopt, hwpt->domain);
+		if (!rc)
+			hwpt->filled = true;
+	}
+	mutex_unlock(&iommufd_sw_msi_lock);
+	return rc;
+}
+
+/**
+ * iommufd_hw_pagetable_sw_msi() - let a device's MSIs through a HWPT
+ * @hwpt: the HWPT
+ * @dev: a device about to use it
+ *
+ * Where the IOMMU also translates MSI writes (an Arm SMMUv3 with a GICv3
+ * ITS), the platform reserves an IOVA window for the doorbells
+ * (IOMMU_RESV_SW_MSI), which the DMA API maps into a domain on demand
+ * through the domain's MSI cookie.  A HWPT's domain belongs to user space,
+ * so without a cookie a device's MSIs fault.  Give the domain its cookie
+ * at the first device that has such a window, as VFIO's type1 does; the
+ * window is reserved in the IOAS already.  Every device of a HWPT must
+ * have the same window.  Devices without one (VT-d remaps interrupts
+ * itself) need nothing.
+ *
+ * Return: 0, -EINVAL for a window other than the HWPT's, or the error of
+ * iommu_get_msi_cookie().
+ */
+int iommufd_hw_pagetable_sw_msi(struct iommufd_hw_pagetable *hwpt,
+				struct device *dev)
+{
+	struct iommu_resv_region *resv;
+	phys_addr_t start = 0;
+	bool found = false;
+	LIST_HEAD(regions);
+	int rc = 0;
+
+	iommu_get_resv_regions(dev, &regions);
+	list_for_each_entry(resv, &regions, list) {
+		if (resv->type == IOMMU_RESV_SW_MSI) {
+			start = resv->start;
+			found = true;
+			break;
+		}
+	}
+	iommu_put_resv_regions(dev, &regions);
+	if (!found)
+		return 0;
+
+	mutex_lock(&iommufd_sw_msi_lock);
+	if (hwpt->msi_cookie) {
+		if (hwpt->sw_msi_start != start)
+			rc = -EINVAL;
+	} else {
+		rc = iommu_get_msi_cookie(hwpt->domain, start);
+		if (!rc) {
+			hwpt->sw_msi_start = start;
+			hwpt->msi_cookie = true;
+		}
+	}
+	mutex_unlock(&iommufd_sw_msi_lock);
+	return rc;
 }
 
 /**

@@ -247,6 +247,11 @@ static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
  *                           caches, whatever the device asks for
  * @noiommu: the domain is noiommu.c's software table, for devices that no
  *           IOMMU translates, and for those only
+ * @filled: the domain is on the IOAS's list and maps what it maps; false
+ *          until the first attach for a driver that sets its page table
+ *          up then (iommufd_hw_pagetable_fill())
+ * @msi_cookie: the domain maps MSI doorbells, at @sw_msi_start
+ * @sw_msi_start: the IOVA of the devices' IOMMU_RESV_SW_MSI window
  * @hwpt_item: on iommufd_ioas::hwpt_list, under iommufd_ioas::mutex
  */
 struct iommufd_hw_pagetable {
@@ -256,6 +261,9 @@ struct iommufd_hw_pagetable {
 	bool auto_domain;
 	bool enforce_cache_coherency;
 	bool noiommu;
+	bool filled;
+	bool msi_cookie;
+	phys_addr_t sw_msi_start;
 	struct list_head hwpt_item;
 };
 
@@ -266,6 +274,9 @@ iommufd_hw_pagetable_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			   struct iommufd_device *idev, bool auto_domain);
 void iommufd_hw_pagetable_destroy(struct iommufd_object *obj);
 int iommufd_hw_pagetable_enforce_cc(struct iommufd_hw_pagetable *hwpt);
+int iommufd_hw_pagetable_sw_msi(struct iommufd_hw_pagetable *hwpt,
+				struct device *dev);
+int iommufd_hw_pagetable_fill(struct iommufd_hw_pagetable *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 
 /**

@@ -361,13 +361,38 @@ struct iommu_hw_info_vtd {
 };
 
 /**
+ * struct iommu_hw_info_arm_smmuv3 - what an Arm SMMUv3 reports
+ *                                   (IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+ * @flags: 0
+ * @__reserved: 0
+ * @idr: the SMMU_IDR0 to SMMU_IDR5 registers, the features of the SMMU's
+ *       Non-secure programming interface, as read from the hardware
+ * @iidr: the SMMU_IIDR register: implementer, product and revision
+ * @aidr: the SMMU_AIDR register: the architecture version
+ *
+ * The SMMUv3 architecture specification (6.3.1 to 6.3.6) says how to decode
+ * them.  They say what the hardware has, not what the kernel supports: a
+ * VMM that models a virtual SMMUv3 on them passes on only the features it
+ * knows it can back.
+ */
+struct iommu_hw_info_arm_smmuv3 {
+	__u32 flags;
+	__u32 __reserved;
+	__u32 idr[6];
+	__u32 iidr;
+	__u32 aidr;
+};
+
+/**
  * enum iommu_hw_info_type - which struct IOMMU_GET_HW_INFO returned
  * @IOMMU_HW_INFO_TYPE_NONE: none; the IOMMU driver reports nothing
  * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd
+ * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: struct iommu_hw_info_arm_smmuv3
  */
 enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_NONE = 0,
 	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
 };
 
 /**

@@ -48,7 +48,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -428,10 +430,21 @@ TEST_F(cdev, bind_refusals)
 	ASSERT_EQ(0, device_get_info(self->devfd));
 }
 
-/* out_devid works as a dev_id (GET_HW_INFO: VT-d, HWPT_ALLOC), and DESTROY cannot end it. */
+/*
+ * out_devid works as a dev_id (GET_HW_INFO: VT-d's registers on x86_64,
+ * SMMUv3's on arm64; HWPT_ALLOC), and DESTROY cannot end it.
+ */
 TEST_F(cdev, bind_devid_is_usable)
 {
+#ifdef __aarch64__
+	/* SMMU_IDR0..5, IIDR and AIDR */
+	struct iommu_hw_info_arm_smmuv3 vtd[2];
+	const uint32_t type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+#else
+	/* CAP and ECAP */
 	struct iommu_hw_info_vtd vtd[2];
+	const uint32_t type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+#endif
 	struct iommu_hw_info info;
 	uint32_t hwpt = 0;
 
@@ -441,16 +454,25 @@ TEST_F(cdev, bind_devid_is_usable)
 	memset(vtd, 0xff, sizeof(vtd));
 	info = hw_info_arg(self->devid, vtd, sizeof(vtd[0]));
 	ASSERT_EQ(0, get_hw_info(self->iommufd, &info));
-	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, info.out_data_type);
-	ASSERT_EQ(24, info.data_len);
+	ASSERT_EQ(type, info.out_data_type);
+	ASSERT_EQ(sizeof(vtd[0]), info.data_len);
+#ifdef __aarch64__
+	/* IDR0 says what translation stages there are, IDR5 the granules */
+	ASSERT_NE(0, vtd[0].idr[0]);
+	ASSERT_NE(0, vtd[0].idr[5]);
+	/* AIDR: SMMUv3.x, ArchMajorRev 0 */
+	ASSERT_EQ(0, (vtd[0].aidr >> 4) & 0xf);
+	ASSERT_EQ(0, vtd[0].__reserved);
+#else
 	ASSERT_NE(0, vtd[0].cap_reg);
 	ASSERT_NE(0, vtd[0].ecap_reg);
+#endif
 	ASSERT_EQ(0, vtd[0].flags);
 	/* Room for more: the same struct, and the rest of the buffer zeroed. */
 	memset(vtd, 0xff, sizeof(vtd));
 	info = hw_info_arg(self->devid, vtd, sizeof(vtd));
 	ASSERT_EQ(0, get_hw_info(self->iommufd, &info));
-	ASSERT_EQ(24, info.data_len);
+	ASSERT_EQ(sizeof(vtd[0]), info.data_len);
 	ASSERT_EQ(-1, first_not((uint8_t *)&vtd[1], sizeof(vtd[1]), 0));
 	/* Ids that are not devices. */
 	info = hw_info_arg(self->ioas, vtd, sizeof(vtd[0]));
@@ -856,6 +878,74 @@ TEST_F(cdev, dma_round_trip)
 	       self->bdf, IOVA_SRC, IOVA_DST);
 }
 
+/* edu's interrupt registers: status, raise (sets status bits), acknowledge */
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
+#define EDU_REG_IRQ_ACK		0x64
+
+/* VFIO_DEVICE_SET_IRQS of edu's one MSI to @efd, or off with -1: 0 or -errno. */
+static int set_msi(int devfd, int efd)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} irq = {
+		.set = {
+			.argsz = sizeof(irq),
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				 VFIO_IRQ_SET_ACTION_TRIGGER,
+			.index = VFIO_PCI_MSI_IRQ_INDEX,
+			.count = 1,
+		},
+		.fd = efd,
+	};
+
+	if (efd < 0) {
+		irq.set.argsz = sizeof(irq.set);
+		irq.set.flags = VFIO_IRQ_SET_DATA_NONE |
+				VFIO_IRQ_SET_ACTION_TRIGGER;
+		irq.set.count = 0;
+	}
+	return call(devfd, VFIO_DEVICE_SET_IRQS, &irq);
+}
+
+/*
+ * edu's MSI reaches user space through the IOMMU, with the device attached
+ * to an IOAS: on VT-d the interrupt is remapped; on SMMUv3 the MSI write to
+ * the ITS doorbell is translated by the HWPT's domain, which iommufd gives
+ * the MSI cookie of the IOMMU_RESV_SW_MSI window (without it the write
+ * faults and no interrupt comes).  Twice, with an acknowledge between.
+ */
+TEST_F(cdev, msi_through_iommu)
+{
+	struct pollfd pfd;
+	uint64_t count;
+	int efd, i;
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	attach_ok(_metadata, self->devfd, self->ioas);
+	setup_bar(_metadata, &self->dev, self->devfd);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_msi(self->devfd, efd));
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, edu_read32(&self->dev, EDU_REG_IRQ_STATUS));
+		edu_write32(&self->dev, EDU_REG_IRQ_RAISE, 0x1 << i);
+		pfd = (struct pollfd){ .fd = efd, .events = POLLIN };
+		ASSERT_EQ(1, poll(&pfd, 1, 3000)) {
+			TH_LOG("no MSI from edu %s in 3 s (raise #%d)",
+			       self->bdf, i + 1);
+		}
+		ASSERT_EQ(sizeof(count), read(efd, &count, sizeof(count)));
+		ASSERT_LE(1, count);
+		ASSERT_EQ(0x1 << i, edu_read32(&self->dev, EDU_REG_IRQ_STATUS));
+		edu_write32(&self->dev, EDU_REG_IRQ_ACK, 0x1 << i);
+	}
+	ASSERT_EQ(0, set_msi(self->devfd, -1));
+	close(efd);
+}
+
 /* DMA to an IOVA unmapped after ATTACH does not land, and the IOMMU reports the fault. */
 TEST_F(cdev, dma_to_unmapped_iova_blocked)
 {
@@ -1190,7 +1280,7 @@ TEST_F(cdev_pair, bind_same_iommufd)
 	ASSERT_NE(self->devid[0], self->devid[1]);
 	info = hw_info_arg(self->devid[1], &vtd, sizeof(vtd));
 	ASSERT_EQ(0, get_hw_info(self->iommufd, &info));
-	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, info.out_data_type);
+	ASSERT_EQ(HOST_HW_INFO_TYPE, info.out_data_type);
 	ASSERT_EQ(0, device_get_info(self->fd[0]));
 	ASSERT_EQ(0, device_get_info(self->fd[1]));
 }

@@ -11,7 +11,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
+
+/* What IOMMU_GET_HW_INFO reports for a device behind the test machine's IOMMU */
+#ifdef __aarch64__
+#define HOST_HW_INFO_TYPE	IOMMU_HW_INFO_TYPE_ARM_SMMUV3
+#else
+#define HOST_HW_INFO_TYPE	IOMMU_HW_INFO_TYPE_INTEL_VTD
+#endif
 
 /* VFIO_DEVICE_BIND_IOMMUFD; 0 and the device id, or -errno. */
 static inline int cdev_bind(int devfd, int iommufd, uint32_t *devid)

@@ -203,6 +203,7 @@ TEST_F(edu_type1, dma_write_to_unmapped_iova_blocked)
 			     VFIO_DMA_MAP_FLAG_WRITE));
 	ASSERT_EQ(PAGE, unmap_dma(self->container, IOVA_SPARE, PAGE));
 
+	fault_log_ready();
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
 	ASSERT_EQ(0, edu_dma(&self->dev, true, IOVA_SPARE, 0, PAGE));
@@ -236,6 +237,7 @@ TEST_F(edu_type1, dma_read_from_unmapped_iova_blocked)
 			     VFIO_DMA_MAP_FLAG_READ));
 	ASSERT_EQ(PAGE, unmap_dma(self->container, IOVA_SPARE, PAGE));
 
+	fault_log_ready();
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
 	ASSERT_EQ(0, edu_dma(&self->dev, false, IOVA_SPARE, 0, PAGE));
@@ -262,6 +264,7 @@ TEST_F(edu_type1, dma_write_to_readonly_blocked)
 
 	ASSERT_EQ(0, map_dma(self->container, self->dst, IOVA_DST, PAGE,
 			     VFIO_DMA_MAP_FLAG_READ));
+	fault_log_ready();
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
 	ASSERT_EQ(0, edu_dma(&self->dev, true, IOVA_DST, 0, PAGE));

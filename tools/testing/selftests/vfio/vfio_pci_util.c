@@ -566,6 +566,60 @@ int kmsg_wait_for(int fd, int timeout_ms, ...)
 	}
 }
 
+#ifdef __aarch64__
+/*
+ * The SMMUv3 driver logs an event it did not hand to a fault handler as
+ * "event 0xNN received:" and then its four 64-bit words, one record each.
+ * Translation (0x10), address size (0x11), access (0x12) and permission
+ * (0x13) faults have the input address in word 2.  Their RnW bit (35 of
+ * word 1) would tell a read from a write, but QEMU 10's SMMUv3 leaves it
+ * clear for both (and reports a write to a read-only page as a
+ * translation fault), so @write is not checked here.
+ */
+int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	unsigned long long evt[4];
+	int words = -1;
+	unsigned int id;
+	char rec[1024];
+	const char *p;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* records were overwritten */
+			continue;
+		if (n <= 0) {
+			if (now_ms() > deadline)
+				return 0;
+			poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1,
+			     50);
+			continue;
+		}
+		rec[n] = '\0';
+		p = strstr(rec, "event 0x");
+		if (p && strstr(p, "received") &&
+		    sscanf(p, "event 0x%x", &id) == 1) {
+			words = id >= 0x10 && id <= 0x13 ? 0 : -1;
+			continue;
+		}
+		if (words < 0 || !strstr(rec, "arm-smmu-v3"))
+			continue;
+		p = strstr(rec, "0x");
+		if (!p || sscanf(p, "0x%llx", &evt[words]) != 1) {
+			words = -1;
+			continue;
+		}
+		if (++words < 4)
+			continue;
+		words = -1;
+		(void)write;
+		if (evt[2] == iova)
+			return 1;
+	}
+}
+#else
 int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova)
 {
 	char addr[32];
@@ -575,6 +629,7 @@ int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova)
 	return kmsg_wait_for(fd, timeout_ms, "DMAR", write ? "Write" : "Read",
 			     addr, (char *)NULL);
 }
+#endif
 
 int edu_dma_blocked(struct vfio_pci_dev *dev, bool to_ram, uint64_t iova,
 		    uint32_t len, int timeout_ms)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 /* QEMU's educational device (hw/misc/edu.c); see docs/specs/edu.rst there. */
 #define EDU_VENDOR		0x1234
@@ -199,16 +200,30 @@ int kmsg_open(void);
 int kmsg_wait_for(int fd, int timeout_ms, ...);
 
 /*
- * kmsg_wait_for() the VT-d driver's report of a DMA read or write that
- * faulted at @iova.
+ * kmsg_wait_for() the IOMMU driver's report of a DMA read or write that
+ * faulted at @iova: VT-d's on x86_64, SMMUv3's event log on arm64.
  */
 int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova);
 
 /*
  * VT-d logs DMA faults at most 10 times in 5 s (dmar_fault()'s rate limit),
+ * and so does SMMUv3 (its event thread's),
  * so a run of tests that provoke faults can go unlogged for a while.
  */
 #define DMAR_FAULT_RATELIMIT_S	5
+
+/*
+ * Before provoking a fault whose log a test waits for.  SMMUv3 logs an
+ * event per faulting 4-byte word of edu's DMA, so a test that provoked a
+ * fault before used up the rate limit: wait it out there.  VT-d logs a
+ * fault per page: nothing to wait for.
+ */
+static inline void fault_log_ready(void)
+{
+#ifdef __aarch64__
+	sleep(DMAR_FAULT_RATELIMIT_S + 1);
+#endif
+}
 
 /*
  * Run a DMA of @len bytes between the edu buffer and @iova that the IOMMU
