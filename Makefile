@@ -14,13 +14,15 @@ TIMEOUT		?= 900
 # VIOMMU=0 boots the test machine without the emulated VT-d, VIOMMU=1
 # with it (the default); make check boots both unless VIOMMU is given.
 VIOMMU		?=
-BOOT		:= harness/boot.sh --viommu $(or $(VIOMMU),1)
+BOOT		:= harness/boot.sh --arch $(ARCH) --viommu $(or $(VIOMMU),1)
 ifeq ($(or $(VIOMMU),1),1)
 RUNDIR_SUFFIX	:=
 else
 RUNDIR_SUFFIX	:= -noviommu
 endif
-CHECK_MACHINES	:= $(if $(VIOMMU),$(if $(filter 0,$(VIOMMU)),noiommu,vtd),vtd noiommu)
+# The machine with the emulated IOMMU: VT-d on x86_64, SMMUv3 on arm64
+IOMMU_MACHINE	:= $(if $(filter arm64,$(ARCH)),smmuv3,vtd)
+CHECK_MACHINES	:= $(if $(VIOMMU),$(if $(filter 0,$(VIOMMU)),noiommu,$(IOMMU_MACHINE)),$(IOMMU_MACHINE) noiommu)
 # Our kselftest directories, built and run in the guest
 export KSELFTEST_TARGETS := vfio iommu ioasid
 # uAPI headers, and the test-only command header of the mock, that must stay
@@ -31,8 +33,10 @@ ABI_HEADERS	:= include/uapi/linux/iommufd.h include/uapi/linux/vfio.h \
 
 ifeq ($(ARCH),x86_64)
 FRAGS		:= configs/x86_64.config
+KIMAGE_PATH	:= arch/x86/boot/bzImage
 else ifeq ($(ARCH),arm64)
 FRAGS		:= configs/arm64.config
+KIMAGE_PATH	:= arch/arm64/boot/Image
 else
 $(error ARCH=$(ARCH) is not supported: x86_64 or arm64)
 endif
@@ -50,6 +54,13 @@ FRAGS		+= configs/debug.config
 endif
 OBJ		:= $(B)/obj-$(ARCH)-$(FLAVOR)
 OUT		:= $(B)/out-$(ARCH)-$(FLAVOR)
+KIMAGE		:= $(OBJ)/$(KIMAGE_PATH)
+# The compiler of the guest's programs outside the selftests (demos,
+# benchmarks, upstream's selftests): the host's, or the arm64 cross compiler
+GUEST_CC	:= $(if $(filter arm64,$(ARCH)),aarch64-linux-gnu-gcc,cc)
+# The guest's busybox: the host's on x86_64, Debian's arm64 build (fetched
+# by make setup) on arm64
+export BUSYBOX	:= $(if $(filter arm64,$(ARCH)),$(CACHE)/arm64/busybox,/bin/busybox)
 
 export CCACHE_DIR	?= $(CACHE)/ccache
 export CCACHE_BASEDIR	:= $(B)
@@ -77,7 +88,7 @@ help:
 	@echo "make build-arm64  cross-build the arm64 kernel (SMMUv3 SVA), W=1 over what we touch"
 
 setup:
-	@harness/setup.sh
+	@ARCH=$(ARCH) CACHE=$(CACHE) harness/setup.sh
 
 prepare: setup
 	@base=$$(harness/base.sh $(CACHE)) && \
@@ -90,12 +101,12 @@ abi: prepare
 		$(addprefix $(SRC)/,$(ABI_HEADERS))
 
 kernel: prepare
-	@harness/build.sh $(SRC) $(OBJ) $(OUT)/kselftest $(FRAGS)
+	@KARCH=$(ARCH) harness/build.sh $(SRC) $(OBJ) $(OUT)/kselftest $(FRAGS)
 
 # The arm64 kernel (SMMUv3 with SVA, on QEMU's virt machine), built with
 # Debian's cross compiler, and the objects of ARM64_W1_OBJS with W=1
 build-arm64: prepare
-	@KARCH=arm64 W1_OBJS="$(ARM64_W1_OBJS)" harness/build.sh $(SRC) \
+	@KARCH=arm64 SELFTESTS=0 W1_OBJS="$(ARM64_W1_OBJS)" harness/build.sh $(SRC) \
 		$(B)/obj-arm64-$(FLAVOR) $(B)/out-arm64-$(FLAVOR)/kselftest \
 		configs/arm64.config
 
@@ -107,38 +118,38 @@ initramfs: kernel
 demo-tools: abi kernel
 	@harness/upstream-uapi.sh $(CACHE) $(SRC) $(OBJ) $(OUT)/upstream-uapi
 	@$(MAKE) --no-print-directory -C $(SRC)/tools/iommufd cdev-demo \
-		OUTPUT=$(OUT)/demo/ \
+		CC=$(GUEST_CC) OUTPUT=$(OUT)/demo/ \
 		UPSTREAM_UAPI_INCLUDES=-I$(OUT)/upstream-uapi
 	@$(MAKE) --no-print-directory -C $(SRC)/tools/ioasid demo \
-		OUTPUT=$(OUT)/demo-pasid/ KHDR_INCLUDES=-I$(OBJ)/usr/include
+		CC=$(GUEST_CC) OUTPUT=$(OUT)/demo-pasid/ KHDR_INCLUDES=-I$(OBJ)/usr/include
 
 # The VFIO demos on the machine with the VT-d, then the PASID demo on the
 # one without an IOMMU: QEMU's VT-d has 1-bit PASIDs (two), too few for it.
 run: abi initramfs demo-tools
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-run.cpio \
 		demo=$(OUT)/demo
-	@$(BOOT) --mode run --kernel $(OBJ)/arch/x86/boot/bzImage \
+	@$(BOOT) --mode run --kernel $(KIMAGE) \
 		--initrd $(OUT)/initramfs-run.cpio --out $(OUT)/run$(RUNDIR_SUFFIX) --timeout $(TIMEOUT)
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-run-pasid.cpio \
 		demo=$(OUT)/demo-pasid
-	@harness/boot.sh --viommu 0 --mode run --kernel $(OBJ)/arch/x86/boot/bzImage \
+	@harness/boot.sh --arch $(ARCH) --viommu 0 --mode run --kernel $(KIMAGE) \
 		--initrd $(OUT)/initramfs-run-pasid.cpio --out $(OUT)/run-pasid --timeout $(TIMEOUT)
 
 check: abi initramfs
-	@harness/check.sh "$(CHECK_MACHINES)" -- --mode check \
-		--kernel $(OBJ)/arch/x86/boot/bzImage \
+	@harness/check.sh "$(CHECK_MACHINES)" -- --arch $(ARCH) --mode check \
+		--kernel $(KIMAGE) \
 		--initrd $(OUT)/initramfs.cpio --out $(OUT)/check --timeout $(TIMEOUT) \
 		$(if $(T),--test $(T)) --parser $(SRC)/tools/testing/kunit
 
 # Upstream Linux 6.12's iommufd selftests, built from linux-source-6.12 (not
 # part of the series) and run in the guest as they are.
 upstream-selftests: setup
-	@harness/upstream-selftests.sh $(CACHE) $(OUT)/upstream
+	@CC=$(GUEST_CC) harness/upstream-selftests.sh $(CACHE) $(OUT)/upstream
 
 check-upstream: abi kernel upstream-selftests
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-upstream.cpio \
 		$(OUT)/upstream
-	@$(BOOT) --mode upstream --kernel $(OBJ)/arch/x86/boot/bzImage \
+	@$(BOOT) --mode upstream --kernel $(KIMAGE) \
 		--initrd $(OUT)/initramfs-upstream.cpio --out $(OUT)/check-upstream$(RUNDIR_SUFFIX) \
 		--xfail harness/upstream-xfail.txt \
 		--timeout $(TIMEOUT)
@@ -151,19 +162,19 @@ check-upstream: abi kernel upstream-selftests
 # 1-bit PASIDs (two), too few to measure.
 bench-tools: kernel
 	@$(MAKE) --no-print-directory -C $(SRC)/tools/iommufd \
-		OUTPUT=$(OUT)/tools/iommufd/ KHDR_INCLUDES=-I$(OBJ)/usr/include
+		CC=$(GUEST_CC) OUTPUT=$(OUT)/tools/iommufd/ KHDR_INCLUDES=-I$(OBJ)/usr/include
 	@$(MAKE) --no-print-directory -C $(SRC)/tools/ioasid \
-		OUTPUT=$(OUT)/tools/ioasid/ KHDR_INCLUDES=-I$(OBJ)/usr/include
+		CC=$(GUEST_CC) OUTPUT=$(OUT)/tools/ioasid/ KHDR_INCLUDES=-I$(OBJ)/usr/include
 
 bench: abi kernel bench-tools
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-bench.cpio \
 		bench=$(OUT)/tools/iommufd
-	@$(BOOT) --mode bench --mem 4G --kernel $(OBJ)/arch/x86/boot/bzImage \
+	@$(BOOT) --mode bench --mem 4G --kernel $(KIMAGE) \
 		--initrd $(OUT)/initramfs-bench.cpio --out $(OUT)/bench$(RUNDIR_SUFFIX) \
 		--timeout $(TIMEOUT)
 	@harness/mkinitramfs.sh $(OUT)/kselftest $(OUT)/initramfs-bench-ioasid.cpio \
 		bench=$(OUT)/tools/ioasid
-	@harness/boot.sh --viommu 0 --mode bench --kernel $(OBJ)/arch/x86/boot/bzImage \
+	@harness/boot.sh --arch $(ARCH) --viommu 0 --mode bench --kernel $(KIMAGE) \
 		--initrd $(OUT)/initramfs-bench-ioasid.cpio --out $(OUT)/bench-ioasid \
 		--timeout $(TIMEOUT)
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot the test kernel under QEMU (TCG) on a q35 machine with an emulated
-# VT-d in scalable mode, and run the demo or the tests in it.
+# VT-d in scalable mode (--arch arm64: QEMU's virt machine with an emulated
+# SMMUv3), and run the demo or the tests in it.
 #
 # PCI topology (bus numbers as the guest enumerates them):
 #   00:03.0 root port -> 01:00.0 edu        alone: own group, slot/bus reset
@@ -16,10 +17,13 @@
 #   00:07.0 root port -> 06:00.0 edu, 06:00.1 edu  one multi-function slot,
 #                        one IOMMU group (no ACS)
 #   00:08.0 pci-testdev  on the root bus: no slot or bus reset at all
+# The same on arm64, where the root bus is that of the virt machine's
+# generic PCIe host bridge.
 #
 # usage: boot.sh --mode run|check|upstream|bench --kernel BZIMAGE --initrd CPIO
 #                --out DIR [--timeout SEC] [--test NAME] [--parser KUNIT_TOOL_DIR]
 #                [--mem SIZE] [--viommu 0|1] [--xfail FILE] [--label NAME]
+#                [--arch x86_64|arm64]
 #
 # --label: a name for the machine, put before each result's name.
 #
@@ -29,6 +33,7 @@ set -euo pipefail
 
 here=$(dirname "$(realpath "$0")")
 mode= kernel= initrd= out= timeout=900 test= parser= mem=2G viommu=1 xfail= label=
+arch=x86_64
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2 ;;
@@ -42,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--viommu) viommu=$2 ;;
 	--xfail) xfail=$2 ;;
 	--label) label=$2 ;;
+	--arch) arch=$2 ;;
 	*) echo "boot: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift 2
@@ -62,14 +68,25 @@ results="$out/results.log"
 # Without it, edu's DMA addresses are physical ones: its dma_mask is made
 # 64 bits wide so that it reaches all of the guest's memory, not only the
 # first 256 MiB it reaches by default.
-case "$viommu" in
-1) append="console=ttyS0,115200 intel_iommu=on,sm_on iommu.strict=1"
+case "$arch:$viommu" in
+x86_64:1)
+   append="console=ttyS0,115200 intel_iommu=on,sm_on iommu.strict=1"
    viommu_dev=(-device intel-iommu,intremap=on,x-scalable-mode=on,x-pasid-mode=on)
    edu=edu ;;
-0) append="console=ttyS0,115200"
+x86_64:0)
+   append="console=ttyS0,115200"
    viommu_dev=()
    edu=edu,dma_mask=0xffffffffffffffff ;;
-*) echo "boot: --viommu $viommu: want 0 or 1" >&2; exit 2 ;;
+arm64:1)
+   append="console=ttyAMA0 iommu.strict=1"
+   machine=virt,gic-version=3,its=on,iommu=smmuv3
+   edu=edu ;;
+arm64:0)
+   append="console=ttyAMA0"
+   machine=virt,gic-version=3,its=on
+   edu=edu,dma_mask=0xffffffffffffffff ;;
+*) echo "boot: --arch $arch --viommu $viommu: want x86_64 or arm64, 0 or 1" >&2
+   exit 2 ;;
 esac
 append+=" panic=-1 panic_on_warn=0 oops=panic printk.time=1"
 # pci=noari: the igb pair is one multi-function slot; with ARI, Linux would
@@ -92,10 +109,17 @@ fi
 # access in an interrupt taken during early CPU identification, in stock
 # 6.1 code before anything of the series runs; the debug runs have been
 # clean with 4-level paging.
-qemu=(qemu-system-x86_64
+if [ "$arch" = x86_64 ]; then
+	qemu=(qemu-system-x86_64
 	-M q35,kernel-irqchip=split -accel tcg -cpu max,la57=off -smp 2 -m "$mem"
-	"${viommu_dev[@]}"
-	-device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=0x3
+	"${viommu_dev[@]}")
+else
+	# pauth-impdef: TCG's own pointer authentication, much faster to
+	# emulate than the architected algorithm
+	qemu=(qemu-system-aarch64
+	-M "$machine" -accel tcg -cpu max,pauth-impdef=on -smp 2 -m "$mem")
+fi
+qemu+=(	-device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=0x3
 	-device $edu,bus=rp1
 	-device pcie-root-port,id=rp2,chassis=2,slot=2,bus=pcie.0,addr=0x4
 	-drive if=none,id=nvm0,driver=null-co,size=64M

@@ -7,9 +7,10 @@
 #
 # usage: build.sh SRC OBJ INSTALL FRAGMENT...
 #
-# KARCH=arm64 builds an arm64 kernel (Image) with Debian's cross compiler,
-# from allnoconfig and the fragments, without the selftests; W1_OBJS then
-# names objects rebuilt with W=1, where any warning fails the build.
+# KARCH=arm64 builds an arm64 kernel (Image) and its selftests with
+# Debian's cross compiler, the kernel from allnoconfig and the fragments;
+# SELFTESTS=0 builds the kernel only.  W1_OBJS names objects rebuilt with
+# W=1 after the kernel, where any warning fails the build.
 set -euo pipefail
 
 src=$(realpath "$1")
@@ -81,7 +82,7 @@ if [ -n "${W1_OBJS:-}" ]; then
 	[ "$warned" -eq 0 ] || {
 		echo "build: $warned W=1 warning(s) in $W1_OBJS" >&2; exit 1; }
 fi
-[ "$karch" = x86_64 ] || exit 0
+[ "${SELFTESTS:-1}" = 1 ] || exit 0
 
 echo "build: selftests"
 rm -rf "$inst"
@@ -101,5 +102,9 @@ if [ -z "$targets" ]; then
 	echo "build: no selftest directory yet (an early patch of the series)"
 	exit 0
 fi
+case "$karch" in
+x86_64)	stmake=(CC="ccache gcc") ;;
+arm64)	stmake=(ARCH=arm64 CROSS_COMPILE=$cross CC="ccache ${cross}gcc") ;;
+esac
 make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS="${targets# }" \
-	CC="ccache gcc" LDFLAGS=-static INSTALL_PATH="$inst" install >/dev/null
+	"${stmake[@]}" LDFLAGS=-static INSTALL_PATH="$inst" install >/dev/null

@@ -5,12 +5,14 @@
 #
 #   vtd      q35 with the emulated VT-d (the IOMMU tests, real DMA through
 #            the IOMMU)
-#   noiommu  the same q35 without any IOMMU: VFIO's noiommu mode through
+#   smmuv3   on arm64: QEMU's virt machine with the emulated SMMUv3
+#   noiommu  the same machine without any IOMMU: VFIO's noiommu mode through
 #            iommufd, edu doing DMA to physical addresses; every test
 #            that needs an IOMMU skips there, with its reason
 #
 # usage: check.sh MACHINES -- BOOT_ARGS...
-#   MACHINES: "vtd noiommu", "vtd" or "noiommu"; BOOT_ARGS go to boot.sh,
+#   MACHINES: "vtd noiommu", "smmuv3 noiommu" or one of them; BOOT_ARGS go
+#   to boot.sh,
 #   with --out DIR, each machine's logs going to DIR and DIR-noiommu.
 set -uo pipefail
 
@@ -27,7 +29,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for m in $machines; do
 	case "$m" in
-	vtd) extra=(--viommu 1 --out "$out") ;;
+	vtd|smmuv3) extra=(--viommu 1 --out "$out") ;;
 	noiommu) extra=(--viommu 0 --out "$out-noiommu" --label noiommu) ;;
 	*) echo "check: unknown machine $m" >&2; exit 2 ;;
 	esac

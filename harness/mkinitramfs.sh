@@ -18,10 +18,13 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root} "$root/sys/kernel/debug"
-cp /bin/busybox "$root/bin/busybox"
+# BUSYBOX: a static busybox for the guest's architecture (the host's by
+# default)
+cp "${BUSYBOX:-/bin/busybox}" "$root/bin/busybox"
 # Applets only in /bin: the kselftest runner would use a /usr/bin/timeout,
 # whose busybox flavour lacks the GNU options the runner passes.
-for a in $("$root/bin/busybox" --list); do
+# The list of applets from the host's busybox: the guest's may not run here.
+for a in $(/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 done
 for a in poweroff reboot halt; do ln -sf ../bin/busybox "$root/sbin/$a"; done

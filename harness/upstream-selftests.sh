@@ -93,7 +93,7 @@ cflags=(-Wall -O2 -Wno-unused-function -D_GNU_SOURCE= -D__user=
 # From the sources' directory, as upstream's make does: the assertion
 # messages then name the file as upstream's build does ("iommufd.c:62").
 for p in "${progs[@]}"; do
-	if ! (cd "$tree/$sel/iommu" && gcc "${cflags[@]}" -o "$tmp/$p" "$p.c") \
+	if ! (cd "$tree/$sel/iommu" && ${CC:-gcc} "${cflags[@]}" -o "$tmp/$p" "$p.c") \
 		> "$tmp/$p.log" 2>&1; then
 		cat "$tmp/$p.log" >&2
 		die "cannot build $p from $pkg $ver"
