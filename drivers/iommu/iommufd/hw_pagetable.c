@@ -105,7 +105,7 @@ void iommufd_hw_pagetable_destroy(struct iommufd_object *obj)
  * Serialises the MSI cookies and the late fill of HWPTs that groups attach
  * to at once
  */
-static DEFINE_MUTEX(iommufd_sw_msi_lock);
+static DEFINE_MUTEX(iommufd_hwpt_setup_lock);
 
 /**
  * iommufd_hw_pagetable_fill() - have a HWPT's domain follow its IOAS
@@ -121,13 +121,13 @@ int iommufd_hw_pagetable_fill(struct iommufd_hw_pagetable *hwpt)
 {
 	int rc = 0;
 
-	mutex_lock(&iommufd_sw_msi_lock);
+	mutex_lock(&iommufd_hwpt_setup_lock);
 	if (!hwpt->filled) {
 		rc = iopt_table_add_domain(&hwpt->ioas->iopt, hwpt->domain);
 		if (!rc)
 			hwpt->filled = true;
 	}
-	mutex_unlock(&iommufd_sw_msi_lock);
+	mutex_unlock(&iommufd_hwpt_setup_lock);
 	return rc;
 }
 
@@ -170,7 +170,7 @@ int iommufd_hw_pagetable_sw_msi(struct iommufd_hw_pagetable *hwpt,
 	if (!found)
 		return 0;
 
-	mutex_lock(&iommufd_sw_msi_lock);
+	mutex_lock(&iommufd_hwpt_setup_lock);
 	if (hwpt->msi_cookie) {
 		if (hwpt->sw_msi_start != start)
 			rc = -EINVAL;
@@ -181,7 +181,7 @@ int iommufd_hw_pagetable_sw_msi(struct iommufd_hw_pagetable *hwpt,
 			hwpt->msi_cookie = true;
 		}
 	}
-	mutex_unlock(&iommufd_sw_msi_lock);
+	mutex_unlock(&iommufd_hwpt_setup_lock);
 	return rc;
 }
 
