@@ -57,14 +57,7 @@ FIXTURE_SETUP(misc)
 	int fd;
 
 	st->owner = getpid();
-	/* After a SKIP() in a setup, the 6.1 harness would run the test. */
-	if (access(IOASID_DEV, F_OK))
-		SKIP(_exit(HARNESS_SKIPPED),
-		     "no %s: kernel without CONFIG_IOASID_USER", IOASID_DEV);
-	if (!cg_misc_available(CG_ROOT))
-		SKIP(_exit(HARNESS_SKIPPED),
-		     "no misc controller in %s/cgroup.controllers (cgroup2 not there, or no CONFIG_CGROUP_MISC)",
-		     CG_ROOT);
+	SKIP_WITHOUT_IOASIDS_CGROUP();
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioasid_get_info(fd, &st->info));

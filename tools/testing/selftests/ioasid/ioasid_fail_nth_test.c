@@ -495,13 +495,7 @@ FIXTURE_SETUP(fail_nth)
 	int fd;
 
 	st->owner = getpid();
-	/* After a SKIP() in a setup, the 6.1 harness would run the test. */
-	if (access(IOASID_DEV, F_OK))
-		SKIP(_exit(HARNESS_SKIPPED),
-		     "no %s: kernel without CONFIG_IOASID_USER", IOASID_DEV);
-	if (!cg_misc_available(CG_ROOT))
-		SKIP(_exit(HARNESS_SKIPPED),
-		     "no misc controller in %s/cgroup.controllers", CG_ROOT);
+	SKIP_WITHOUT_IOASIDS_CGROUP();
 	fd = nth_open(path, sizeof(path));
 	if (fd < 0)
 		SKIP(_exit(HARNESS_SKIPPED),

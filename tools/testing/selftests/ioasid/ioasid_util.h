@@ -111,6 +111,23 @@ static inline int ioasid_free(int fd, int id)
 	return ioctl(fd, IOASID_REQUEST_FREE, &id) ? -errno : 0;
 }
 
+/*
+ * In a FIXTURE_SETUP of the cgroup tests: skip without /dev/ioasid or the
+ * misc controller.  After a SKIP() that returns, the 6.1 harness would run
+ * the test all the same, hence _exit().
+ */
+#define SKIP_WITHOUT_IOASIDS_CGROUP()					\
+	do {								\
+		if (access(IOASID_DEV, F_OK))				\
+			SKIP(_exit(HARNESS_SKIPPED),			\
+			     "no %s: kernel without CONFIG_IOASID_USER",	\
+			     IOASID_DEV);				\
+		if (!cg_misc_available(CG_ROOT))			\
+			SKIP(_exit(HARNESS_SKIPPED),			\
+			     "no misc controller in %s/cgroup.controllers",	\
+			     CG_ROOT);					\
+	} while (0)
+
 /* ---- Small files of sysfs and cgroupfs. */
 
 /* The whole of @path into @buf, NUL-terminated: its length or -errno. */
