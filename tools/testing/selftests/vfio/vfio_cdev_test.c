@@ -2050,6 +2050,17 @@ static void nth_sweep(struct __test_metadata *_metadata, struct nth_env *env,
 		write_knob("/sys/kernel/debug/fail_page_alloc/verbose", "0");
 	}
 	nth_report(_metadata, &tally, c->name, true);
+
+	/*
+	 * Every run closed the device, which resets it and restores the
+	 * config space its open saved: a fresh open still finds the edu's
+	 * registers behind BAR0 (an open that could not keep that state and
+	 * went on left BAR0 at zero here).
+	 */
+	nth_run_open(_metadata, env, &r);
+	bind_ok(_metadata, r.devfd, r.iommufd, &r.devid);
+	setup_bar(_metadata, &r.dev, r.devfd);
+	nth_run_close(_metadata, env, &r);
 }
 
 /* ---- BIND. */

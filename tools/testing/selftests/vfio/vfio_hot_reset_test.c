@@ -38,6 +38,7 @@
  * no file of them open.
  */
 #include <assert.h>
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -235,6 +236,21 @@ static bool behind_iommu(const char *bdf)
 	return !access(path, F_OK);
 }
 
+/* Whether an IOMMU translates for any PCI device of this machine. */
+static bool pci_iommu_present(void)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	bool any = false;
+
+	if (!d)
+		return false;
+	while (!any && (de = readdir(d)))
+		any = de->d_name[0] != '.' && behind_iommu(de->d_name);
+	closedir(d);
+	return any;
+}
+
 /* A number that is no open file. */
 static int closed_fd(void)
 {
@@ -265,8 +281,10 @@ static void need_device(struct __test_metadata *_metadata, const char *bdf,
 		SKIP_SETUP("no %04x:%04x at %s: not the test machine of harness/boot.sh",
 			   vendor, device, bdf);
 	if (pci_iommu_group(bdf) < 0 || !behind_iommu(bdf))
-		SKIP_SETUP("%s is behind no IOMMU: no IOMMU on this machine",
-			   bdf);
+		SKIP_SETUP("%s is behind no IOMMU: %s", bdf,
+			   pci_iommu_present() ?
+			   "its IOMMU driver refused it (an SMMUv3 takes one device per stream ID, and a PCIe-to-PCI bridge gives its devices one)" :
+			   "no IOMMU on this machine");
 }
 
 static void need_iommufd(struct __test_metadata *_metadata)

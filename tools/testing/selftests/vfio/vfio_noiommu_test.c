@@ -2121,6 +2121,7 @@ static void sweep_expect_attached(struct __test_metadata *_metadata,
 static void run_sweep(struct __test_metadata *_metadata, struct sweep *s,
 		      const struct sweep_op *op)
 {
+	struct vfio_pci_dev dev = {};
 	struct nth_tally tally = {};
 	int rc, hit, kfd = -1;
 	bool last = false;
@@ -2166,6 +2167,16 @@ static void run_sweep(struct __test_metadata *_metadata, struct sweep *s,
 		write_knob("/sys/kernel/debug/fail_page_alloc/verbose", "0");
 	}
 	nth_report(_metadata, &tally, op->name, op->must_inject);
+
+	/*
+	 * Each close reset the device and restored the config space its open
+	 * saved, so a fresh open still reaches the edu's registers.
+	 */
+	sweep_open(_metadata, s);
+	bind_ok(_metadata, s->devfd, s->iommufd, &s->devid);
+	setup_bar(_metadata, &dev, s->devfd);
+	vfio_pci_dev_cleanup(&dev);
+	sweep_close(_metadata, s);
 }
 
 /* ---- BIND, the IOAS mapped. */
