@@ -3,7 +3,8 @@
  * /dev/ioasid and the "ioasids" resource of the misc cgroup controller:
  *
  *  - misc.capacity of the root has an "ioasids" line, equal to the
- *    capacity IOASID_GET_INFO reports;
+ *    capacity IOASID_GET_INFO reports, from boot (before anything wrote
+ *    the root's cgroup.subtree_control);
  *  - a cgroup's misc.max is a hard limit: with "ioasids 3" exactly three
  *    IDs fit, the fourth is EBUSY and counted in misc.events, and
  *    misc.current follows allocations, frees and close();
@@ -45,6 +46,7 @@ struct misc_stage {
 	struct worker w[MAX_WORKERS];
 	struct ioasid_info info;
 	__u32 lo, hi;		/* the range the tests allocate from */
+	long cap_at_setup;	/* the root's misc.capacity before any write */
 };
 
 FIXTURE(misc) {
@@ -73,6 +75,12 @@ FIXTURE_SETUP(misc)
 		     "%u PASIDs (the IOMMU's width), the tests need %u",
 		     st->info.capacity, TEST_IDS + 1);
 	st->lo = st->hi - TEST_IDS + 1;
+
+	/*
+	 * Read before this test writes the root's cgroup.subtree_control,
+	 * which makes the root's files visible if the boot did not.
+	 */
+	st->cap_at_setup = cg_ioasids(CG_ROOT, "misc.capacity");
 
 	/* The last step: a failure before it leaves nothing behind. */
 	st->enabled_misc = !cg_misc_enabled(CG_ROOT);
@@ -192,6 +200,14 @@ TEST_F(misc, capacity)
 	}
 	ASSERT_EQ(cap, (long)st->info.capacity);
 	ASSERT_GE(1L << st->info.ioasid_bits, cap);
+	/*
+	 * The first test of the boot to touch the root's controllers reads
+	 * the file as booted: it must be there before any write.
+	 */
+	ASSERT_EQ(cap, st->cap_at_setup) {
+		TH_LOG("%s/misc.capacity before the first write to cgroup.subtree_control: %s",
+		       CG_ROOT, strerror(-st->cap_at_setup));
+	}
 
 	/* Not in 6.1, but if the root has a misc.current, it is sane. */
 	cur_root = cg_ioasids(CG_ROOT, "misc.current");
