@@ -45,6 +45,7 @@ endif
 # and its callers, the IOASID core and the misc cgroup)
 ARM64_W1_OBJS	:= drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.o \
 		   drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.o \
+		   drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva-kunit.o \
 		   drivers/iommu/iommu.o drivers/iommu/iommu-sva-lib.o \
 		   drivers/iommu/io-pgfault.o drivers/iommu/ioasid.o \
 		   drivers/iommu/ioasid_user.o drivers/iommu/ioasid_kunit.o \
