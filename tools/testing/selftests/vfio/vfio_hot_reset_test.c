@@ -280,11 +280,14 @@ static void need_device(struct __test_metadata *_metadata, const char *bdf,
 	if (!pci_device_is(bdf, vendor, device))
 		SKIP_SETUP("no %04x:%04x at %s: not the test machine of harness/boot.sh",
 			   vendor, device, bdf);
-	if (pci_iommu_group(bdf) < 0 || !behind_iommu(bdf))
-		SKIP_SETUP("%s is behind no IOMMU: %s", bdf,
-			   pci_iommu_present() ?
-			   "its IOMMU driver refused it (an SMMUv3 takes one device per stream ID, and a PCIe-to-PCI bridge gives its devices one)" :
-			   "no IOMMU on this machine");
+	if (pci_iommu_group(bdf) < 0 || !behind_iommu(bdf)) {
+		const char *why = "no IOMMU on this machine";
+
+		if (pci_iommu_present())
+			/* SMMUv3: behind a PCIe-to-PCI bridge, one stream ID */
+			why = "refused by its IOMMU driver (SMMUv3: one device per stream ID)";
+		SKIP_SETUP("%s is behind no IOMMU: %s", bdf, why);
+	}
 }
 
 static void need_iommufd(struct __test_metadata *_metadata)
