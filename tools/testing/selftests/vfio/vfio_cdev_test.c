@@ -2057,6 +2057,7 @@ static void nth_sweep(struct __test_metadata *_metadata, struct nth_env *env,
 	 * registers behind BAR0 (an open that could not keep that state and
 	 * went on left BAR0 at zero here).
 	 */
+	TH_LOG("%s: the device after the sweep", c->name);
 	nth_run_open(_metadata, env, &r);
 	bind_ok(_metadata, r.devfd, r.iommufd, &r.devid);
 	setup_bar(_metadata, &r.dev, r.devfd);

@@ -283,9 +283,12 @@ static void need_device(struct __test_metadata *_metadata, const char *bdf,
 	if (pci_iommu_group(bdf) < 0 || !behind_iommu(bdf)) {
 		const char *why = "no IOMMU on this machine";
 
+		/*
+		 * An SMMUv3 takes one device per stream ID, and devices behind
+		 * a PCIe-to-PCI bridge share one.
+		 */
 		if (pci_iommu_present())
-			/* SMMUv3: behind a PCIe-to-PCI bridge, one stream ID */
-			why = "refused by its IOMMU driver (SMMUv3: one device per stream ID)";
+			why = "an IOMMU is there but gave it no group (SMMUv3: one device per stream ID)";
 		SKIP_SETUP("%s is behind no IOMMU: %s", bdf, why);
 	}
 }

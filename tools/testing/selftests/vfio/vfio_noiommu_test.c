@@ -2172,6 +2172,7 @@ static void run_sweep(struct __test_metadata *_metadata, struct sweep *s,
 	 * Each close reset the device and restored the config space its open
 	 * saved, so a fresh open still reaches the edu's registers.
 	 */
+	TH_LOG("%s: the device after the sweep", op->name);
 	sweep_open(_metadata, s);
 	bind_ok(_metadata, s->devfd, s->iommufd, &s->devid);
 	setup_bar(_metadata, &dev, s->devfd);
