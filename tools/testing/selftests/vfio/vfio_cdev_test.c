@@ -946,6 +946,64 @@ TEST_F(cdev, msi_through_iommu)
 	close(efd);
 }
 
+/*
+ * Whether IOMMU_IOAS_IOVA_RANGES of @ioas has [@start, @last] whole (1),
+ * none of it (0), or part of it (-1).
+ */
+static int ranges_cover(struct __test_metadata *_metadata, int iommufd,
+			uint32_t ioas, uint64_t start, uint64_t last)
+{
+	struct iommu_iova_range r[32];
+	uint32_t i, n = 32;
+	bool some = false;
+
+	ASSERT_EQ(0, iova_ranges(iommufd, ioas, r, &n, NULL));
+	for (i = 0; i < n; i++) {
+		if (r[i].start <= start && r[i].last >= last)
+			return 1;
+		if (r[i].start <= last && r[i].last >= start)
+			some = true;
+	}
+	return some ? -1 : 0;
+}
+
+/*
+ * While attached, the IOMMU driver's MSI window is a hole in the IOAS:
+ * left out of IOVA_RANGES, with usable IOVAs on both sides, and refused to
+ * MAP at either end; MSIs work meanwhile (msi_through_iommu).  DETACH gives
+ * it back.
+ */
+TEST_F(cdev, msi_window_reserved)
+{
+	ASSERT_EQ(1, ranges_cover(_metadata, self->iommufd, self->ioas,
+				  HOST_MSI_START, HOST_MSI_LAST));
+
+	bind_ok(_metadata, self->devfd, self->iommufd, &self->devid);
+	attach_ok(_metadata, self->devfd, self->ioas);
+	ASSERT_EQ(0, ranges_cover(_metadata, self->iommufd, self->ioas,
+				  HOST_MSI_START, HOST_MSI_LAST)) {
+		TH_LOG("IOVA_RANGES still has IOVAs of 0x%llx..0x%llx",
+		       HOST_MSI_START, HOST_MSI_LAST);
+	}
+	ASSERT_EQ(1, ranges_cover(_metadata, self->iommufd, self->ioas,
+				  HOST_MSI_START - PAGE, HOST_MSI_START - 1));
+	ASSERT_EQ(1, ranges_cover(_metadata, self->iommufd, self->ioas,
+				  HOST_MSI_LAST + 1, HOST_MSI_LAST + PAGE));
+	ASSERT_EQ(-EINVAL, map_at(self->iommufd, self->ioas, self->dst, PAGE,
+				  HOST_MSI_START));
+	ASSERT_EQ(-EINVAL, map_at(self->iommufd, self->ioas, self->dst, PAGE,
+				  HOST_MSI_LAST + 1 - PAGE));
+	/* Just below it is a usable IOVA */
+	ASSERT_EQ(0, map_at(self->iommufd, self->ioas, self->dst, PAGE,
+			    HOST_MSI_START - PAGE));
+	ASSERT_EQ(PAGE, unmap(self->iommufd, self->ioas,
+			      HOST_MSI_START - PAGE, PAGE));
+
+	ASSERT_EQ(0, cdev_detach(self->devfd));
+	ASSERT_EQ(1, ranges_cover(_metadata, self->iommufd, self->ioas,
+				  HOST_MSI_START, HOST_MSI_LAST));
+}
+
 /* DMA to an IOVA unmapped after ATTACH does not land, and the IOMMU reports the fault. */
 TEST_F(cdev, dma_to_unmapped_iova_blocked)
 {

@@ -14,11 +14,19 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-/* What IOMMU_GET_HW_INFO reports for a device behind the test machine's IOMMU */
+/*
+ * What IOMMU_GET_HW_INFO reports for a device behind the test machine's
+ * IOMMU, and the IOVAs its driver reserves for MSIs: SMMUv3's software MSI
+ * window, where the kernel maps the ITS doorbell; VT-d's interrupt range.
+ */
 #ifdef __aarch64__
 #define HOST_HW_INFO_TYPE	IOMMU_HW_INFO_TYPE_ARM_SMMUV3
+#define HOST_MSI_START		0x8000000ULL
+#define HOST_MSI_LAST		0x80fffffULL
 #else
 #define HOST_HW_INFO_TYPE	IOMMU_HW_INFO_TYPE_INTEL_VTD
+#define HOST_MSI_START		0xfee00000ULL
+#define HOST_MSI_LAST		0xfeefffffULL
 #endif
 
 /* VFIO_DEVICE_BIND_IOMMUFD; 0 and the device id, or -errno. */
