@@ -36,8 +36,10 @@ static int own_cgroup(char *dir, size_t size)
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		snprintf(dir, size, "/sys/fs/cgroup%s", line + 3);
-		ret = 0;
+		/* A path cut short would name another cgroup */
+		if (snprintf(dir, size, "/sys/fs/cgroup%s", line + 3) <
+		    (int)size)
+			ret = 0;
 	}
 	fclose(f);
 	return ret;
