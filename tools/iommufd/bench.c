@@ -135,6 +135,8 @@ static struct row rows[] = {
 };
 
 static int failures;
+/* The IOMMU the edu devices are behind, as IOMMU_GET_HW_INFO names it */
+static const char *iommu_name = "IOMMU";
 
 static double now_us(void)
 {
@@ -433,11 +435,14 @@ static void setup_iommufd_dev(struct backend *b, struct cdev_device *d,
 		     -EINVAL);
 		return;
 	}
+	if (info.out_data_type == IOMMU_HW_INFO_TYPE_INTEL_VTD)
+		iommu_name = "VT-d";
+	else if (info.out_data_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+		iommu_name = "SMMUv3";
 	snprintf(desc, desc_len,
 		 "edu %s (IOMMU group %d, %s) through %s, attached to IOAS %u by HWPT %u",
-		 d->bdf, pci_iommu_group(d->bdf),
-		 info.out_data_type == IOMMU_HW_INFO_TYPE_INTEL_VTD ?
-		 "Intel VT-d" : "not VT-d", d->path, b->ioas_id, hwpt);
+		 d->bdf, pci_iommu_group(d->bdf), iommu_name, d->path,
+		 b->ioas_id, hwpt);
 }
 
 /* VFIO type1v2 */
@@ -1041,7 +1046,8 @@ static void print_header(const char *iommufd_desc, const char *pin_desc,
 	printf("  written.  It is the baseline of bare pinning.\n");
 	printf("- type1: VFIO_IOMMU_MAP_DMA/UNMAP_DMA of the same buffer at the same IOVA in\n");
 	printf("  a type1v2 container holding the other edu device's group.  On the test\n");
-	printf("  machine both devices are behind QEMU's one emulated VT-d, so iommufd and\n");
+	printf("  machine both devices are behind QEMU's one emulated %s, so iommufd and\n",
+	       iommu_name);
 	printf("  type1 each write and invalidate a domain of the same IOMMU driver: like\n");
 	printf("  for like.\n");
 	printf("- churn: %d map+unmap pairs of one 4 KiB page through each.\n",
@@ -1101,7 +1107,8 @@ static void print_table(struct backend *be)
 	size_t i;
 
 	printf("\n%-7s  %-5s  ", "", "");
-	group_label("iommufd (edu on VT-d)", GROUP_IOMMUFD);
+	snprintf(a, sizeof(a), "iommufd (edu on %s)", iommu_name);
+	group_label(a, GROUP_IOMMUFD);
 	printf("  ");
 	group_label("VFIO type1", GROUP_TYPE1);
 	printf("  ");
