@@ -209,7 +209,7 @@ TEST_F(misc, capacity)
 	 */
 	ASSERT_EQ(cap, st->cap_at_setup) {
 		if (st->cap_at_setup < 0)
-			TH_LOG("%s/misc.capacity before the first write to cgroup.subtree_control: %s",
+			TH_LOG("%s/misc.capacity before writing cgroup.subtree_control: %s",
 			       CG_ROOT, strerror(-st->cap_at_setup));
 		else
 			TH_LOG("%s/misc.capacity said %ld before the write",

@@ -288,7 +288,7 @@ static void need_device(struct __test_metadata *_metadata, const char *bdf,
 		 * a PCIe-to-PCI bridge share one.
 		 */
 		if (pci_iommu_present())
-			why = "an IOMMU is there but gave it no group (SMMUv3: one device per stream ID)";
+			why = "an IOMMU is there but gave it no group (SMMUv3: a stream ID each)";
 		SKIP_SETUP("%s is behind no IOMMU: %s", bdf, why);
 	}
 }
