@@ -38,7 +38,6 @@
  * no file of them open.
  */
 #include <assert.h>
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -236,21 +235,6 @@ static bool behind_iommu(const char *bdf)
 	return !access(path, F_OK);
 }
 
-/* Whether an IOMMU translates for any PCI device of this machine. */
-static bool pci_iommu_present(void)
-{
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *de;
-	bool any = false;
-
-	if (!d)
-		return false;
-	while (!any && (de = readdir(d)))
-		any = de->d_name[0] != '.' && behind_iommu(de->d_name);
-	closedir(d);
-	return any;
-}
-
 /* A number that is no open file. */
 static int closed_fd(void)
 {
@@ -287,7 +271,7 @@ static void need_device(struct __test_metadata *_metadata, const char *bdf,
 		 * An SMMUv3 takes one device per stream ID, and devices behind
 		 * a PCIe-to-PCI bridge share one.
 		 */
-		if (pci_iommu_present())
+		if (iommu_present())
 			why = "an IOMMU is there but gave it no group (SMMUv3: a stream ID each)";
 		SKIP_SETUP("%s is behind no IOMMU: %s", bdf, why);
 	}

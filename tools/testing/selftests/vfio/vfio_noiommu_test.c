@@ -239,26 +239,6 @@ static int edu_move(struct vfio_pci_dev *dev, uint64_t from, uint64_t to,
 
 /* ---- The machine, the kernel and the mode. */
 
-/*
- * Whether an IOMMU is registered with the IOMMU core for PCI devices.  The
- * iommufd test kernel registers its mock IOMMU too (iommufd_mock, for
- * devices of a bus of its own), which says nothing about PCI.
- */
-static bool iommu_present(void)
-{
-	DIR *d = opendir("/sys/class/iommu");
-	struct dirent *de;
-	bool any = false;
-
-	if (!d)
-		return false;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && strncmp(de->d_name, "iommufd", 7))
-			any = true;
-	closedir(d);
-	return any;
-}
-
 /* Whether an IOMMU translates for @bdf: the IOMMU core links them. */
 static bool behind_iommu(const char *bdf)
 {

@@ -74,6 +74,21 @@ static int sysfs_iommu_group(const char *devdir)
 	return atoi(basename(link));
 }
 
+bool iommu_present(void)
+{
+	DIR *d = opendir("/sys/class/iommu");
+	struct dirent *de;
+	bool any = false;
+
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strncmp(de->d_name, "iommufd", 7))
+			any = true;
+	closedir(d);
+	return any;
+}
+
 int pci_iommu_group(const char *bdf)
 {
 	char devdir[PATH_MAX];
@@ -586,6 +601,7 @@ int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova)
 	const char *p;
 	ssize_t n;
 
+	(void)write;	/* see above */
 	for (;;) {
 		n = read(fd, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EPIPE)	/* records were overwritten */
@@ -614,7 +630,6 @@ int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova)
 		if (++words < 4)
 			continue;
 		words = -1;
-		(void)write;
 		if (evt[2] == iova)
 			return 1;
 	}

@@ -82,6 +82,13 @@ int pci_unbind_vfio(const char *bdf);
 /* Whether vfio-pci is the driver of @bdf. */
 bool pci_bound_to_vfio(const char *bdf);
 
+/*
+ * Whether an IOMMU is registered with the IOMMU core for PCI devices.  The
+ * iommufd test kernel registers its mock IOMMU too (iommufd_mock, for
+ * devices of a bus of its own), which says nothing about PCI.
+ */
+bool iommu_present(void);
+
 /* The IOMMU group number of @bdf, or -errno. */
 int pci_iommu_group(const char *bdf);
 
@@ -207,8 +214,8 @@ int kmsg_wait_dmar_fault(int fd, int timeout_ms, bool write, uint64_t iova);
 
 /*
  * VT-d logs DMA faults at most 10 times in 5 s (dmar_fault()'s rate limit),
- * and so does SMMUv3 (its event thread's),
- * so a run of tests that provoke faults can go unlogged for a while.
+ * and so does SMMUv3 (its event thread's), so a run of tests that provoke
+ * faults can go unlogged for a while.
  */
 #define DMAR_FAULT_RATELIMIT_S	5
 
