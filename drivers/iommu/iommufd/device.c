@@ -335,8 +335,10 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 }
 
 /*
- * Make @hwpt usable by @idev: the cache coherency it needs and its
- * reserved ranges in the HWPT's IOAS.  Undone by iommufd_device_unprepare().
+ * Make @hwpt usable by @idev: the cache coherency it needs, the MSI cookie
+ * of its software MSI window, and its reserved ranges in the HWPT's IOAS.
+ * Undone by iommufd_device_unprepare(), but for the cookie, which the
+ * domain keeps for its other devices and frees with itself.
  */
 static int iommufd_device_prepare(struct iommufd_device *idev,
 				  struct iommufd_hw_pagetable *hwpt)
